@@ -1,0 +1,146 @@
+import type { Logger } from '../log.js';
+import { encodeFrame, type EncodedFrame } from '../sse.js';
+import type { ClientStream, CloseReason } from './client-stream.js';
+import type { PayloadStats } from './payload-stats.js';
+
+/** What the hub needs to run. */
+export interface HubOptions {
+  readonly heartbeatMs: number;
+  readonly stats: PayloadStats;
+  readonly logger: Logger;
+}
+
+/** One user's share of the open streams. */
+export interface UserConnections {
+  userId: string;
+  connections: number;
+}
+
+/**
+ * The registry of open streams by user, and fan-out to them. It knows nothing of HTTP,
+ * databases or other instances. One timer sends heartbeats to every stream; it runs only
+ * while at least one stream is open, so an idle hub holds no timer at all.
+ */
+export class Hub {
+  readonly #streamsByUser = new Map<string, Set<ClientStream>>();
+  readonly #options: HubOptions;
+  #streamCount = 0;
+  #heartbeatTimer: NodeJS.Timeout | undefined;
+
+  constructor(options: HubOptions) {
+    this.#options = options;
+  }
+
+  /** Number of open streams. */
+  get totalConnections(): number {
+    return this.#streamCount;
+  }
+
+  /** Number of users with at least one open stream. */
+  get totalUsers(): number {
+    return this.#streamsByUser.size;
+  }
+
+  /** Registers an open stream. The stream must call `remove` when it ends. */
+  add(stream: ClientStream): void {
+    let streams = this.#streamsByUser.get(stream.userId);
+    if (!streams) {
+      streams = new Set();
+      this.#streamsByUser.set(stream.userId, streams);
+    }
+
+    streams.add(stream);
+    this.#streamCount += 1;
+    this.#startHeartbeat();
+  }
+
+  /** Forgets a stream at once; the map entry goes with a user's last stream. */
+  remove(stream: ClientStream): void {
+    const streams = this.#streamsByUser.get(stream.userId);
+    if (!streams?.delete(stream)) return;
+
+    this.#streamCount -= 1;
+    if (streams.size === 0) this.#streamsByUser.delete(stream.userId);
+    if (this.#streamCount === 0) this.#stopHeartbeat();
+  }
+
+  /** Writes one encoded event to every stream of a user; returns how many took it. */
+  deliver(userId: string, frame: EncodedFrame): number {
+    const streams = this.#streamsByUser.get(userId);
+    if (!streams) return 0;
+
+    let delivered = 0;
+    // Copy first: a write can cut off a slow stream, which removes it from the set.
+    for (const stream of [...streams]) {
+      if (stream.write(frame.text)) delivered += 1;
+    }
+    this.#options.stats.record(frame.type, frame.dataBytes, delivered);
+
+    return delivered;
+  }
+
+  /** Writes one encoded event to a single stream, counted like any other delivery. */
+  deliverTo(stream: ClientStream, frame: EncodedFrame): boolean {
+    const written = stream.write(frame.text);
+    if (written) this.#options.stats.record(frame.type, frame.dataBytes);
+
+    return written;
+  }
+
+  /** Open streams of one user. */
+  countFor(userId: string): number {
+    return this.#streamsByUser.get(userId)?.size ?? 0;
+  }
+
+  /** Every user with open streams, and how many each has. */
+  connectionsByUser(): UserConnections[] {
+    return [...this.#streamsByUser].map(([userId, streams]) => ({
+      userId,
+      connections: streams.size,
+    }));
+  }
+
+  /** Ends every stream of one user. */
+  closeUser(userId: string, reason: CloseReason): number {
+    const streams = [...(this.#streamsByUser.get(userId) ?? [])];
+    for (const stream of streams) stream.close(reason);
+
+    return streams.length;
+  }
+
+  /** Every open stream, for shutdown. */
+  allStreams(): ClientStream[] {
+    return [...this.#streamsByUser.values()].flatMap((streams) => [...streams]);
+  }
+
+  /** Stops the heartbeat; streams are left to their owner. */
+  stop(): void {
+    this.#stopHeartbeat();
+  }
+
+  #startHeartbeat(): void {
+    if (this.#heartbeatTimer) return;
+
+    this.#heartbeatTimer = setInterval(() => this.#beat(), this.#options.heartbeatMs);
+  }
+
+  #stopHeartbeat(): void {
+    if (!this.#heartbeatTimer) return;
+
+    clearInterval(this.#heartbeatTimer);
+    this.#heartbeatTimer = undefined;
+  }
+
+  // Heartbeats carry no id: they are not events a client resumes from.
+  #beat(): void {
+    const timestamp = Date.now();
+    const frame = encodeFrame('heartbeat', JSON.stringify({ type: 'heartbeat', timestamp }));
+    let written = 0;
+
+    for (const stream of this.allStreams()) {
+      if (stream.write(frame.text)) written += 1;
+    }
+    this.#options.stats.record(frame.type, frame.dataBytes, written);
+    this.#options.logger.debug({ streams: written }, 'heartbeat sent');
+  }
+}

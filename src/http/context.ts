@@ -1,0 +1,24 @@
+import type { TokenService } from '../auth/jwt.js';
+import type { Config } from '../config.js';
+import type { EventService } from '../core/event-service.js';
+import type { Hub } from '../core/hub.js';
+import type { PayloadStats } from '../core/payload-stats.js';
+import type { Logger } from '../log.js';
+import type { UserStore } from '../store/user-store.js';
+
+/** Configuration once the secrets are known. */
+export type ResolvedConfig = Config & { readonly jwtSecret: string; readonly serviceToken: string };
+
+/** Everything the routes use, built once per server. */
+export interface AppContext {
+  readonly config: ResolvedConfig;
+  readonly logger: Logger;
+  readonly store: UserStore;
+  readonly hub: Hub;
+  readonly events: EventService;
+  readonly stats: PayloadStats;
+  readonly tokens: TokenService;
+  readonly isServiceToken: (presented: string) => boolean;
+  /** Set when shutdown begins: readiness fails and new streams and emits are refused. */
+  readonly lifecycle: { shuttingDown: boolean };
+}

@@ -1,0 +1,71 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { errorBody, PulseError, type ErrorCode } from '../errors.js';
+
+// Fastify's own error codes, answered with ours so that clients see one vocabulary.
+const FASTIFY_CODES: Record<string, ErrorCode> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'INVALID_JSON',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'INVALID_JSON',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'VALIDATION_FAILED',
+  FST_ERR_CTP_INVALID_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+};
+
+/** Field-specific wording for schema failures, keyed by `<part>.<field>`; see `describe`. */
+export type FieldMessages = Record<string, string>;
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Plain-language messages for schema failures on this route's fields. */
+    fieldMessages?: FieldMessages;
+  }
+}
+
+/** Installs the error and not-found handlers: every failure answers `{success, message, code}`. */
+export function installErrorHandling(app: FastifyInstance): void {
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const { code, message, headers } = classify(error, request);
+    const status = new PulseError(code).status;
+
+    if (status >= 500) request.log.error({ err: error }, 'request failed');
+    void reply.status(status).headers(headers).send(errorBody(code, message));
+  });
+
+  app.setNotFoundHandler((request: FastifyRequest, reply: FastifyReply) => {
+    void reply.status(404).send(errorBody('NOT_FOUND', `No route for ${request.method}`));
+  });
+}
+
+function classify(
+  error: FastifyError,
+  request: FastifyRequest,
+): { code: ErrorCode; message?: string; headers: Record<string, string> } {
+  if (error instanceof PulseError) {
+    return { code: error.code, message: error.message, headers: error.headers };
+  }
+
+  if (error.validation) {
+    const messages = request.routeOptions.config.fieldMessages ?? {};
+    return { code: 'VALIDATION_FAILED', message: describe(error, messages), headers: {} };
+  }
+
+  const mapped = error.code ? FASTIFY_CODES[error.code] : undefined;
+  if (mapped) return { code: mapped, headers: {} };
+
+  return { code: 'INTERNAL_ERROR', headers: {} };
+}
+
+// Builds a message that names the field: "userId must be 24 hexadecimal characters".
+function describe(error: FastifyError, messages: FieldMessages): string {
+  const [first] = error.validation ?? [];
+  if (!first) return 'The request is not valid';
+
+  const part = error.validationContext ?? 'body';
+  const missing = (first.params as { missingProperty?: string }).missingProperty;
+  const field = missing ?? first.instancePath.slice(1).replaceAll('/', '.');
+
+  if (field === '') return `The ${part} must be a JSON object`;
+  if (missing) return `${field} is required`;
+
+  return messages[`${part}.${field}`] ?? `${field} ${first.message ?? 'is not valid'}`;
+}

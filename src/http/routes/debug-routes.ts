@@ -1,0 +1,78 @@
+import type { FastifyInstance } from 'fastify';
+import { PulseError } from '../../errors.js';
+import { isUserId } from '../../ids.js';
+import { currentUser, requireUser } from '../authenticate.js';
+import type { AppContext } from '../context.js';
+
+const MAX_TEST_MESSAGE_LENGTH = 1000;
+
+/**
+ * Routes that show what the gateway is doing. Registered only when EVENTS_DEBUG is on (the
+ * default outside production); otherwise they answer 404 like any unknown route.
+ */
+export async function debugRoutes(app: FastifyInstance, context: AppContext): Promise<void> {
+  const { hub, events, stats } = context;
+  const signedIn = requireUser(context);
+
+  app.get('/api/events/debug/connections', { preHandler: signedIn }, async (request) => ({
+    success: true,
+    totalUsers: hub.totalUsers,
+    totalConnections: hub.totalConnections,
+    users: hub.connectionsByUser(),
+    requestedBy: currentUser(request).id,
+  }));
+
+  app.get<{ Params: { userId?: string } }>(
+    '/api/events/debug/count/:userId?',
+    { preHandler: signedIn },
+    async (request) => {
+      const userId = (request.params.userId || currentUser(request).id).toLowerCase();
+      if (!isUserId(userId)) {
+        throw new PulseError('VALIDATION_FAILED', 'userId must be 24 hexadecimal characters');
+      }
+      const connectionCount = hub.countFor(userId);
+
+      return { success: true, userId, connectionCount, isConnected: connectionCount > 0 };
+    },
+  );
+
+  app.post('/api/events/debug/test', { preHandler: signedIn }, async (request) => {
+    const userId = currentUser(request).id;
+    const message = testMessage(request.body);
+
+    const { eventId, connectionsNotified } = events.emit(userId, 'test:event', {
+      message,
+      requestedBy: userId,
+    });
+
+    return {
+      success: true,
+      message: 'Test event sent',
+      eventId,
+      sentToConnections: connectionsNotified,
+      userId,
+      hasActiveConnections: connectionsNotified > 0,
+    };
+  });
+
+  app.get('/api/events/debug/payload-stats', { preHandler: signedIn }, async () => ({
+    success: true,
+    stats: stats.report(),
+  }));
+}
+
+function testMessage(body: unknown): string {
+  const fallback = 'Test event from Pulse';
+  if (body === undefined || body === null) return fallback;
+
+  const message = (body as { message?: unknown }).message;
+  if (message === undefined) return fallback;
+  if (typeof message !== 'string' || message.length > MAX_TEST_MESSAGE_LENGTH) {
+    throw new PulseError(
+      'VALIDATION_FAILED',
+      `message must be text of at most ${MAX_TEST_MESSAGE_LENGTH} characters`,
+    );
+  }
+
+  return message;
+}

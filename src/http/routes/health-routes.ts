@@ -1,0 +1,23 @@
+import type { FastifyInstance } from 'fastify';
+import { errorBody } from '../../errors.js';
+import type { AppContext } from '../context.js';
+
+/** Liveness and readiness, for load balancers and orchestrators. */
+export async function healthRoutes(app: FastifyInstance, context: AppContext): Promise<void> {
+  app.get('/healthz', async () => ({ success: true, status: 'ok' }));
+
+  app.get('/readyz', async (request, reply) => {
+    if (context.lifecycle.shuttingDown) {
+      return reply.status(503).send(errorBody('SHUTTING_DOWN'));
+    }
+
+    try {
+      await context.store.ping();
+    } catch (error) {
+      request.log.error({ err: error }, 'database unreachable');
+      return reply.status(503).send(errorBody('NOT_READY', 'The database is not reachable'));
+    }
+
+    return { success: true, status: 'ready' };
+  });
+}

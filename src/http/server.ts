@@ -1,0 +1,57 @@
+import cors from '@fastify/cors';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { AppContext } from './context.js';
+import { installErrorHandling } from './error-handler.js';
+import { installRequestLogging } from './request-log.js';
+import { authRoutes } from './routes/auth-routes.js';
+import { debugRoutes } from './routes/debug-routes.js';
+import { eventRoutes } from './routes/event-routes.js';
+import { healthRoutes } from './routes/health-routes.js';
+import { serviceRoutes } from './routes/service-routes.js';
+
+// Requests other than emits are small: sign-up forms and debug calls.
+const DEFAULT_BODY_LIMIT = 64 * 1024;
+
+/** Builds the HTTP server around an application context; the caller listens and closes. */
+export async function buildServer(context: AppContext): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: context.logger as FastifyBaseLogger,
+    // Per-request lines are written by request-log.ts instead of Fastify's defaults.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: DEFAULT_BODY_LIMIT,
+    // Emitters may send numbers where strings belong; refuse rather than silently convert.
+    ajv: { customOptions: { coerceTypes: false, allErrors: false } },
+    return503OnClosing: true,
+  });
+
+  // Pulse speaks JSON only; other bodies get 415 rather than a confusing validation error.
+  app.removeContentTypeParser('text/plain');
+  installErrorHandling(app);
+  installRequestLogging(app);
+  await registerCors(app, context);
+
+  await app.register(async (scope) => healthRoutes(scope, context));
+  await app.register(async (scope) => authRoutes(scope, context));
+  await app.register(async (scope) => eventRoutes(scope, context));
+  await app.register(async (scope) => serviceRoutes(scope, context));
+  if (context.config.eventsDebug) {
+    await app.register(async (scope) => debugRoutes(scope, context));
+  }
+
+  return app;
+}
+
+// A front end on another origin (a dev server on :5173) opens the stream with credentials, so
+// the allowed origin is echoed back rather than answered with `*`.
+async function registerCors(app: FastifyInstance, context: AppContext): Promise<void> {
+  const allowed = context.config.corsOrigins;
+  if (allowed.length === 0) return;
+
+  await app.register(cors, {
+    origin: allowed.includes('*') ? true : [...allowed],
+    credentials: true,
+    allowedHeaders: ['Authorization', 'Content-Type', 'Last-Event-ID', 'Idempotency-Key'],
+    methods: ['GET', 'POST', 'DELETE', 'OPTIONS'],
+    maxAge: 600,
+  });
+}

@@ -1,0 +1,196 @@
+import pg from 'pg';
+
+import { PulseError } from '../errors.js';
+import { newUserId } from '../ids.js';
+import { normalizeEmail, type NewUser, type User, type UserStore } from './user-store.js';
+
+/** How a PostgreSQL user store connects, beyond its URL. */
+export interface PostgresUserStoreOptions {
+  /**
+   * An existing schema to keep the table in, as a lowercase identifier; default: the server's
+   * search_path. An `options` parameter in the URL takes precedence over it.
+   */
+  schema?: string;
+  /** Hears errors of idle pooled connections (a server restart); ignored when not given. */
+  onPoolError?: (error: Error) => void;
+}
+
+// The constraint is named so a clash on it can be told apart from one on the primary key.
+const EMAIL_CONSTRAINT = 'users_email_unique';
+
+const CREATE_USERS_TABLE = `
+  CREATE TABLE IF NOT EXISTS users (
+    id TEXT PRIMARY KEY,
+    email TEXT NOT NULL CONSTRAINT ${EMAIL_CONSTRAINT} UNIQUE,
+    name TEXT NOT NULL,
+    password_hash TEXT NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL DEFAULT now()
+  )`;
+
+const USER_COLUMNS = 'id, email, name, password_hash, created_at';
+
+// CREATE TABLE IF NOT EXISTS can still fail when two instances start at once (both try to add
+// the table's row type), so creation runs under this transaction-level advisory lock.
+const CREATE_TABLE_LOCK_KEY = 0x70756c7365; // "pulse" in ASCII
+
+// Without a limit, a connection attempt to a silent host would hang ping and startup forever.
+const CONNECT_TIMEOUT_MS = 5000;
+
+// Unquoted PostgreSQL identifiers fold to lowercase and hold at most 63 bytes.
+const SCHEMA_NAME_PATTERN = /^[a-z_][a-z0-9_]{0,62}$/;
+
+// SQLSTATE unique_violation.
+const UNIQUE_VIOLATION = '23505';
+
+interface UserRow {
+  id: string;
+  email: string;
+  name: string;
+  password_hash: string;
+  created_at: Date;
+}
+
+/** A user store in PostgreSQL, shared by every Pulse instance that uses the same database. */
+export class PostgresUserStore implements UserStore {
+  readonly #pool: pg.Pool;
+  #closing: Promise<void> | undefined;
+
+  private constructor(pool: pg.Pool) {
+    this.#pool = pool;
+  }
+
+  /** Connects a pool to a postgres:// URL and creates the users table if it is missing. */
+  static async open(
+    url: string,
+    options: PostgresUserStoreOptions = {},
+  ): Promise<PostgresUserStore> {
+    const pool = new pg.Pool({
+      connectionString: url,
+      connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+      options: options.schema === undefined ? undefined : searchPathOption(options.schema),
+    });
+    // An idle client's error is emitted on the pool; unheard, it would crash the process.
+    pool.on('error', options.onPoolError ?? (() => {}));
+
+    try {
+      await createUsersTable(pool);
+    } catch (error) {
+      await pool.end();
+      throw error;
+    }
+
+    return new PostgresUserStore(pool);
+  }
+
+  /** Creates a user with a new id; throws PulseError('EMAIL_TAKEN') when the email is in use. */
+  async createUser(input: NewUser): Promise<User> {
+    const createdAt = new Date();
+    const row: UserRow = {
+      id: newUserId(createdAt.getTime()),
+      email: normalizeEmail(input.email),
+      name: input.name,
+      password_hash: input.passwordHash,
+      created_at: createdAt,
+    };
+
+    try {
+      await this.#pool.query(`INSERT INTO users (${USER_COLUMNS}) VALUES ($1, $2, $3, $4, $5)`, [
+        row.id,
+        row.email,
+        row.name,
+        row.password_hash,
+        row.created_at,
+      ]);
+    } catch (error) {
+      if (isEmailClash(error)) throw new PulseError('EMAIL_TAKEN');
+      throw error;
+    }
+
+    return toUser(row);
+  }
+
+  /** Finds a user by id; undefined when there is none. */
+  async findById(id: string): Promise<User | undefined> {
+    const result = await this.#pool.query<UserRow>(
+      `SELECT ${USER_COLUMNS} FROM users WHERE id = $1`,
+      [id],
+    );
+    const row = result.rows[0];
+
+    return row === undefined ? undefined : toUser(row);
+  }
+
+  /** Finds a user by email, ignoring case and surrounding spaces; undefined when there is none. */
+  async findByEmail(email: string): Promise<User | undefined> {
+    const result = await this.#pool.query<UserRow>(
+      `SELECT ${USER_COLUMNS} FROM users WHERE email = $1`,
+      [normalizeEmail(email)],
+    );
+    const row = result.rows[0];
+
+    return row === undefined ? undefined : toUser(row);
+  }
+
+  /** Deletes a user; tells whether one was deleted. */
+  async deleteUser(id: string): Promise<boolean> {
+    const result = await this.#pool.query('DELETE FROM users WHERE id = $1', [id]);
+
+    return (result.rowCount ?? 0) > 0;
+  }
+
+  /** Resolves when the database answers; rejects otherwise, and once the store is closed. */
+  async ping(): Promise<void> {
+    await this.#pool.query('SELECT 1');
+  }
+
+  /** Ends the pool after its running queries; closing twice is harmless. */
+  close(): Promise<void> {
+    this.#closing ??= this.#pool.end();
+
+    return this.#closing;
+  }
+}
+
+// Set at connection startup, so no query can run on a connection before its search_path is.
+function searchPathOption(schema: string): string {
+  if (!SCHEMA_NAME_PATTERN.test(schema)) {
+    throw new Error(`Invalid PostgreSQL schema name "${schema}": use a lowercase identifier`);
+  }
+
+  return `-c search_path=${schema}`;
+}
+
+async function createUsersTable(pool: pg.Pool): Promise<void> {
+  const client = await pool.connect();
+
+  try {
+    await client.query('BEGIN');
+    await client.query('SELECT pg_advisory_xact_lock($1)', [CREATE_TABLE_LOCK_KEY]);
+    await client.query(CREATE_USERS_TABLE);
+    await client.query('COMMIT');
+    client.release();
+  } catch (error) {
+    // The connection may be mid-transaction or broken; destroy it rather than pool it.
+    client.release(true);
+    throw error;
+  }
+}
+
+// Emails are stored in this form, so the UNIQUE constraint compares them case-insensitively.
+function isEmailClash(error: unknown): boolean {
+  return (
+    error instanceof pg.DatabaseError &&
+    error.code === UNIQUE_VIOLATION &&
+    error.constraint === EMAIL_CONSTRAINT
+  );
+}
+
+function toUser(row: UserRow): User {
+  return {
+    id: row.id,
+    email: row.email,
+    name: row.name,
+    passwordHash: row.password_hash,
+    createdAt: row.created_at,
+  };
+}

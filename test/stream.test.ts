@@ -1,0 +1,228 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { EventSource } from 'eventsource';
+import { openRawStream, type RawStream } from './support/raw-stream.js';
+import {
+  call,
+  emit,
+  registerUser,
+  startTestServer,
+  waitFor,
+  type TestServer,
+} from './support/server.js';
+
+function activeTimers(): number {
+  return process.getActiveResourcesInfo().filter((name) => name === 'Timeout').length;
+}
+
+describe('the event stream', () => {
+  let server: TestServer;
+  const streams: RawStream[] = [];
+
+  async function open(token: string, path = '/api/events/stream'): Promise<RawStream> {
+    const stream = await openRawStream(`${server.url}${path}`, { token });
+    streams.push(stream);
+
+    return stream;
+  }
+
+  async function countFor(token: string, userId: string): Promise<number> {
+    const { body } = await call(`${server.url}/api/events/debug/count/${userId}`, { token });
+
+    return body.connectionCount;
+  }
+
+  before(async () => {
+    server = await startTestServer({ HEARTBEAT_MS: '100' });
+  });
+
+  after(async () => {
+    for (const stream of streams) stream.close();
+    await server.stop();
+  });
+
+  test('answers 401 TOKEN_MISSING without a token and TOKEN_INVALID with a bad one', async () => {
+    const missing = await call(`${server.url}/api/events/stream`);
+    const invalid = await call(`${server.url}/api/events/stream?token=nonsense`);
+
+    assert.equal(missing.status, 401);
+    assert.equal(missing.body.code, 'TOKEN_MISSING');
+    assert.equal(invalid.status, 401);
+    assert.equal(invalid.body.code, 'TOKEN_INVALID');
+  });
+
+  test('opens with the stream headers and a connected event', async () => {
+    const user = await registerUser(server.url);
+    const stream = await open(user.token);
+    const [connected] = await stream.waitFor((frame) => frame.event === 'connected');
+
+    assert.equal(stream.status, 200);
+    assert.equal(stream.headers['content-type'], 'text/event-stream');
+    assert.equal(stream.headers['cache-control'], 'no-cache');
+    assert.equal(stream.headers.connection, 'keep-alive');
+    assert.equal(stream.headers['x-accel-buffering'], 'no');
+    assert.equal(stream.headers['content-encoding'], undefined);
+    assert.equal(connected!.id, undefined);
+    assert.equal(connected!.json.type, 'connected');
+    assert.equal(connected!.json.userId, user.id);
+    assert.equal(connected!.json.message, 'Real-time event stream established');
+    assert.equal(typeof connected!.json.timestamp, 'number');
+    assert.match(stream.raw, /^event: connected\ndata: \{[^\n]*\}\n\n/);
+  });
+
+  test('accepts the token from the query string', async () => {
+    const user = await registerUser(server.url);
+    const stream = await openRawStream(`${server.url}/api/events/stream?token=${user.token}`);
+    streams.push(stream);
+
+    await stream.waitFor((frame) => frame.event === 'connected');
+    assert.equal(stream.status, 200);
+  });
+
+  test('frames an emitted event with id, event and one line of JSON data', async () => {
+    const user = await registerUser(server.url);
+    const stream = await open(user.token);
+    await stream.waitFor((frame) => frame.event === 'connected');
+
+    const answer = await emit(server.url, {
+      userId: user.id,
+      eventType: 'metrics:updated',
+      data: { steps: 9001, note: 'line one\nline two' },
+    });
+    const [frame] = await stream.waitFor((received) => received.event === 'metrics:updated');
+
+    assert.equal(answer.body.connectionsNotified, 1);
+    assert.equal(frame!.id, answer.body.eventId);
+    assert.deepEqual(Object.keys(frame!.json), ['type', 'timestamp', 'data']);
+    assert.equal(frame!.json.type, 'metrics:updated');
+    assert.deepEqual(frame!.json.data, { steps: 9001, note: 'line one\nline two' });
+    const block = `id: ${frame!.id}\nevent: metrics:updated\ndata: ${frame!.data}\n\n`;
+    assert.ok(stream.raw.includes(block), 'the frame is id, event and a single data line');
+  });
+
+  test('sends heartbeats without an id at HEARTBEAT_MS', async () => {
+    const user = await registerUser(server.url);
+    const stream = await open(user.token);
+
+    const beats = await stream.waitFor((frame) => frame.event === 'heartbeat', 3, 2000);
+
+    assert.ok(beats.every((beat) => beat.id === undefined));
+    assert.ok(beats.every((beat) => beat.json.type === 'heartbeat'));
+    const gap = beats[2]!.json.timestamp - beats[1]!.json.timestamp;
+    assert.ok(gap >= 80 && gap <= 400, `heartbeats ${gap} ms apart`);
+  });
+
+  test('delivers one emit to all three tabs of a user, and counts 3 then 1 after two close', async () => {
+    const user = await registerUser(server.url);
+    const tabs = [await open(user.token), await open(user.token), await open(user.token)];
+    await Promise.all(tabs.map((tab) => tab.waitFor((frame) => frame.event === 'connected')));
+    assert.equal(await countFor(user.token, user.id), 3);
+
+    const answer = await emit(server.url, {
+      userId: user.id,
+      eventType: 'goals:updated',
+      data: { goal: 'steps', reached: true },
+    });
+    const received = await Promise.all(
+      tabs.map((tab) => tab.waitFor((frame) => frame.event === 'goals:updated')),
+    );
+
+    assert.equal(answer.body.connectionsNotified, 3);
+    assert.equal(answer.body.hasActiveConnections, true);
+    assert.ok(received.every(([frame]) => frame!.id === answer.body.eventId));
+
+    tabs[0]!.close();
+    tabs[1]!.close();
+    const startedAt = Date.now();
+    const count = await waitFor(
+      () => countFor(user.token, user.id),
+      (value) => value === 1,
+    );
+    assert.equal(count, 1);
+    assert.ok(Date.now() - startedAt < 500, 'the count drops promptly');
+  });
+
+  test('a user without open streams is not an error', async () => {
+    const user = await registerUser(server.url);
+    const { status, body } = await emit(server.url, {
+      userId: user.id,
+      eventType: 'metrics:updated',
+      data: {},
+    });
+
+    assert.equal(status, 200);
+    assert.equal(body.connectionsNotified, 0);
+    assert.equal(body.hasActiveConnections, false);
+  });
+
+  test('works with the eventsource package as a browser-like client', async () => {
+    const user = await registerUser(server.url);
+    const source = new EventSource(`${server.url}/api/events/stream?token=${user.token}`);
+    const received: MessageEvent[] = [];
+    source.addEventListener('analytics:update', (event) => received.push(event));
+
+    try {
+      await new Promise<void>((resolve, reject) => {
+        source.addEventListener('connected', () => resolve());
+        source.onerror = () => reject(new Error('EventSource failed'));
+      });
+      const answer = await emit(server.url, {
+        userId: user.id,
+        eventType: 'analytics:update',
+        data: { metric: 'steps', average7d: 8123 },
+      });
+      await waitFor(
+        () => received.length,
+        (length) => length === 1,
+      );
+
+      assert.equal(received.length, 1);
+      assert.equal(received[0]!.lastEventId, answer.body.eventId);
+      assert.deepEqual(JSON.parse(received[0]!.data).data, { metric: 'steps', average7d: 8123 });
+    } finally {
+      source.close();
+    }
+  });
+
+  test("ends a deleted user's open streams", async () => {
+    const user = await registerUser(server.url);
+    const stream = await open(user.token);
+    await stream.waitFor((frame) => frame.event === 'connected');
+
+    await call(`${server.url}/api/auth/me`, { method: 'DELETE', token: user.token });
+
+    await stream.waitForEnd();
+    const again = await call(`${server.url}/api/events/stream`, { token: user.token });
+    assert.equal(again.status, 401);
+    assert.equal(again.body.code, 'USER_NOT_FOUND');
+  });
+
+  test('leaves no connection and no timer behind after 1,000 connect/disconnect cycles', async () => {
+    const user = await registerUser(server.url);
+    const hub = server.pulse.context.hub;
+    const timersBefore = activeTimers();
+    const othersOpen = hub.totalConnections;
+
+    for (let round = 0; round < 100; round += 1) {
+      const batch = await Promise.all(
+        Array.from({ length: 10 }, () => openRawStream(`${server.url}/api/events/stream`, user)),
+      );
+      await Promise.all(batch.map((stream) => stream.waitFor((f) => f.event === 'connected')));
+      for (const stream of batch) stream.close();
+    }
+
+    const count = await waitFor(
+      () => countFor(user.token, user.id),
+      (value) => value === 0,
+      5000,
+    );
+    assert.equal(count, 0);
+    assert.equal(hub.countFor(user.id), 0);
+    assert.equal(
+      hub.connectionsByUser().some((entry) => entry.userId === user.id),
+      false,
+    );
+    assert.equal(hub.totalConnections, othersOpen);
+    assert.ok(activeTimers() <= timersBefore, `timers ${timersBefore} -> ${activeTimers()}`);
+  });
+});
