@@ -166,7 +166,10 @@ describe('parseFitbitTexts', () => {
 
   it('uses the header for column order and merges a sleep-only day', () => {
     const data = parseFitbitTexts({
-      dailyActivity: `Calories,ActivityDate,Id,TotalSteps,TotalDistance,VeryActiveMinutes,FairlyActiveMinutes,LightlyActiveMinutes\r\n2000,4/12/2016,7,100,0.5,1,2,3\r\n`,
+      dailyActivity:
+        'Calories,ActivityDate,Id,TotalSteps,TotalDistance,' +
+        'VeryActiveMinutes,FairlyActiveMinutes,LightlyActiveMinutes\r\n' +
+        '2000,4/12/2016,7,100,0.5,1,2,3\r\n',
       sleepDay:
         'Id,SleepDay,TotalMinutesAsleep\r\n7,4/13/2016 0:00,400\r\n7,4/12/2016 0:00,300\r\n',
     });
