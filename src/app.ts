@@ -1,36 +1,55 @@
 import { createServiceTokenCheck } from './auth/service-token.js';
 import { createTokenService } from './auth/jwt.js';
+import { drainStreams } from './core/drain.js';
+import { EventIdGenerator } from './core/event-ids.js';
 import { EventService } from './core/event-service.js';
+import type { HistoryStore } from './core/history.js';
 import { Hub } from './core/hub.js';
+import { MemoryHistory } from './core/memory-history.js';
 import { PayloadStats } from './core/payload-stats.js';
+import { RateLimiter } from './core/rate-limiter.js';
+import { TicketBook } from './core/tickets.js';
 import type { AppContext, ResolvedConfig } from './http/context.js';
 import { buildServer } from './http/server.js';
 import type { Logger } from './log.js';
+import { openHistoryStore } from './store/open-history-store.js';
 import { openUserStore } from './store/open-user-store.js';
 import type { UserStore } from './store/user-store.js';
+
+const TICKET_LIFETIME_MS = 60_000;
+const MAX_OUTSTANDING_TICKETS = 100_000;
+
+// Streams close over at most this long on shutdown, leaving the rest of the timeout for
+// in-flight requests and the database.
+const MAX_DRAIN_WINDOW_MS = 5000;
 
 /** A running Pulse: its HTTP server and the parts behind it. */
 export interface Pulse {
   readonly context: AppContext;
   /** The address it listens on, such as http://127.0.0.1:5000. */
   readonly url: string;
-  /** Stops accepting work, ends every stream and releases the database. */
+  /**
+   * Shuts down gracefully: fails readiness, refuses new streams and emits, drains the open
+   * streams with randomised retry hints, answers in-flight requests, releases the databases.
+   */
   close(): Promise<void>;
 }
 
-/** What starting Pulse needs; `store` is opened from DATABASE_URL when not given. */
+/** What starting Pulse needs; the stores are opened from DATABASE_URL when not given. */
 export interface StartOptions {
   config: ResolvedConfig;
   logger: Logger;
   store?: UserStore;
 }
 
-/** Opens the database, builds the server and listens on HOST:PORT (PORT 0 picks a free one). */
+/** Opens the databases, builds the server and listens on HOST:PORT (0 picks a free port). */
 export async function startPulse(options: StartOptions): Promise<Pulse> {
   const { config, logger } = options;
   const onPoolError = (error: Error) => logger.error({ err: error }, 'database connection lost');
   const store =
     options.store ?? (await openUserStore(config.databaseUrl, { postgres: { onPoolError } }));
+  const history = await openHistory(config, onPoolError);
+  const ids = new EventIdGenerator(await firstIdAfter(history));
 
   const stats = new PayloadStats(config.largePayloadBytes);
   const hub = new Hub({ heartbeatMs: config.heartbeatMs, stats, logger });
@@ -40,7 +59,16 @@ export async function startPulse(options: StartOptions): Promise<Pulse> {
     store,
     hub,
     stats,
-    events: new EventService(hub, { maxBufferedBytes: config.maxBufferedBytes }),
+    history,
+    events: new EventService(hub, history, ids, {
+      maxBufferedBytes: config.maxBufferedBytes,
+      tokenExpiryNoticeMs: config.tokenExpiryNoticeMs,
+    }),
+    tickets: new TicketBook(TICKET_LIFETIME_MS, MAX_OUTSTANDING_TICKETS),
+    emitLimits: {
+      total: new RateLimiter(config.emitRateLimit),
+      perUser: new RateLimiter(config.emitRateLimitPerUser),
+    },
     tokens: createTokenService(config.jwtSecret),
     isServiceToken: createServiceTokenCheck(config.serviceToken),
     lifecycle: { shuttingDown: false },
@@ -48,9 +76,11 @@ export async function startPulse(options: StartOptions): Promise<Pulse> {
 
   const app = await buildServer(context);
   try {
-    await app.listen({ host: config.host, port: config.port });
+    // Fastify's own "Server listening at …" line would not be a constant message.
+    const listenTextResolver = () => 'server listening';
+    await app.listen({ host: config.host, port: config.port, listenTextResolver });
   } catch (error) {
-    await store.close();
+    await Promise.all([store.close(), history.close()]);
     throw error;
   }
   const address = app.server.address();
@@ -59,15 +89,60 @@ export async function startPulse(options: StartOptions): Promise<Pulse> {
 
   let closing: Promise<void> | undefined;
   const close = () => {
-    closing ??= (async () => {
-      context.lifecycle.shuttingDown = true;
-      for (const stream of hub.allStreams()) stream.close('shutdown');
-      hub.stop();
-      await app.close();
-      await store.close();
-    })();
+    closing ??= shutDown(
+      context,
+      () => app.close(),
+      () => app.server.closeAllConnections(),
+    );
     return closing;
   };
 
   return { context, url, close };
+}
+
+async function openHistory(
+  config: ResolvedConfig,
+  onPoolError: (error: Error) => void,
+): Promise<HistoryStore> {
+  const limits = { size: config.historySize, ttlMs: config.historyTtlMs };
+  if (config.historyStore === 'database') {
+    return openHistoryStore(config.databaseUrl, limits, { postgres: { onPoolError } });
+  }
+
+  return new MemoryHistory({ ...limits, maxBytes: config.historyMaxBytes }, Date.now() * 1000);
+}
+
+// Ids continue after the newest one a persisted history holds, even if the clock went back.
+async function firstIdAfter(history: HistoryStore): Promise<number> {
+  const newest = (await history.newestId()) ?? 0;
+
+  return Math.max(newest, Date.now() * 1000);
+}
+
+async function shutDown(
+  context: AppContext,
+  closeServer: () => Promise<void>,
+  dropConnections: () => void,
+): Promise<void> {
+  const { config, hub, events, logger } = context;
+  const deadline = Date.now() + config.shutdownTimeoutMs;
+
+  // Readiness fails and new streams and emits get 503 while the listener stays open, so a
+  // load balancer sees the instance leave before its connections do.
+  context.lifecycle.shuttingDown = true;
+  const window = Math.min(MAX_DRAIN_WINDOW_MS, config.shutdownTimeoutMs / 2);
+  const streams = hub.allStreams();
+  logger.info({ streams: streams.length, windowMs: window }, 'draining streams');
+  await drainStreams(streams, window);
+  events.stop();
+
+  // Then stop listening and answer what is in flight; whatever is still open near the
+  // deadline is cut, so the process exits in time.
+  const cutoff = setTimeout(dropConnections, Math.max(0, deadline - Date.now() - 250));
+  try {
+    await closeServer();
+  } finally {
+    clearTimeout(cutoff);
+  }
+  await Promise.all([context.store.close(), context.history.close()]);
 }

@@ -17,6 +17,16 @@ export interface Config {
   readonly maxEventBytes: number;
   readonly largePayloadBytes: number;
   readonly maxBufferedBytes: number;
+  readonly historySize: number;
+  readonly historyTtlMs: number;
+  readonly historyMaxBytes: number;
+  readonly historyStore: 'memory' | 'database';
+  readonly maxStreamsPerUser: number;
+  readonly maxConnections: number;
+  readonly emitRateLimit: number;
+  readonly emitRateLimitPerUser: number;
+  readonly tokenExpiryNoticeMs: number;
+  readonly shutdownTimeoutMs: number;
   readonly corsOrigins: readonly string[];
   readonly logLevel: string;
 }
@@ -34,12 +44,14 @@ type Env = Record<string, string | undefined>;
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 // RFC 7518 section 3.2: an HS256 key must be at least as long as the hash output (256 bits).
-const MIN_JWT_SECRET_LENGTH = 32;
-const MIN_SERVICE_TOKEN_LENGTH = 16;
+/** Shortest JWT_SECRET accepted. */
+export const MIN_JWT_SECRET_LENGTH = 32;
+/** Shortest SERVICE_TOKEN accepted. */
+export const MIN_SERVICE_TOKEN_LENGTH = 16;
 
 /** Reads and checks every setting; throws ConfigError on the first bad one. */
 export function loadConfig(env: Env = process.env): Config {
-  const nodeEnv = text(env, 'NODE_ENV', 'development');
+  const nodeEnv = text(env, 'NODE_ENV', 'development').toLowerCase();
   const production = nodeEnv === 'production';
 
   const config: Config = {
@@ -56,6 +68,16 @@ export function loadConfig(env: Env = process.env): Config {
     maxEventBytes: integer(env, 'MAX_EVENT_BYTES', 256 * 1024, 1024, 16 * 1024 * 1024),
     largePayloadBytes: integer(env, 'LARGE_PAYLOAD_BYTES', 10 * 1024, 1, 16 * 1024 * 1024),
     maxBufferedBytes: integer(env, 'MAX_BUFFERED_BYTES', 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    historySize: integer(env, 'HISTORY_SIZE', 500, 1, 100_000),
+    historyTtlMs: integer(env, 'HISTORY_TTL_MS', 10 * 60_000, 1000, 7 * 24 * 3_600_000),
+    historyMaxBytes: integer(env, 'HISTORY_MAX_BYTES', 64 * 1024 * 1024, 1024, 2 ** 40),
+    historyStore: oneOf(env, 'HISTORY_STORE', ['memory', 'database'] as const, 'memory'),
+    maxStreamsPerUser: integer(env, 'MAX_STREAMS_PER_USER', 10, 0, 1_000_000),
+    maxConnections: integer(env, 'MAX_CONNECTIONS', 50_000, 0, 10_000_000),
+    emitRateLimit: integer(env, 'EMIT_RATE_LIMIT', 5000, 0, 10_000_000),
+    emitRateLimitPerUser: integer(env, 'EMIT_RATE_LIMIT_PER_USER', 100, 0, 10_000_000),
+    tokenExpiryNoticeMs: integer(env, 'TOKEN_EXPIRY_NOTICE_MS', 60_000, 0, 24 * 3_600_000),
+    shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 100, 600_000),
     corsOrigins: origins(env),
     logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
   };
@@ -91,13 +113,13 @@ function boolean(env: Env, name: string, fallback: boolean): boolean {
   throw new ConfigError(name, `expected true or false, got "${raw}"`);
 }
 
-function oneOf(env: Env, name: string, allowed: string[], fallback: string): string {
+function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
   const value = text(env, name, fallback);
-  if (!allowed.includes(value)) {
+  if (!allowed.includes(value as T)) {
     throw new ConfigError(name, `expected one of ${allowed.join(', ')}, got "${value}"`);
   }
 
-  return value;
+  return value as T;
 }
 
 function secret(env: Env, name: string, minLength: number, required: boolean): string | undefined {

@@ -48,6 +48,9 @@ const redactedPaths = [
   '*.authorization',
   'req.headers',
   'headers.authorization',
+  // Fastify logs the raw bytes of a malformed request, headers and query string included.
+  'rawPacket',
+  'err.rawPacket',
 ];
 
 /** Creates the root logger: pino JSON on stdout (or the given destination). */

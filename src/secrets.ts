@@ -1,7 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { Config } from './config.js';
+import {
+  ConfigError,
+  MIN_JWT_SECRET_LENGTH,
+  MIN_SERVICE_TOKEN_LENGTH,
+  type Config,
+} from './config.js';
 import type { ResolvedConfig } from './http/context.js';
 
 /** Name of the file, in the data folder, that holds generated development secrets. */
@@ -51,16 +56,43 @@ export function resolveSecrets(config: Config): SecretsOutcome {
 }
 
 function readStored(file: string): StoredSecrets {
+  let text: string;
   try {
-    const parsed = JSON.parse(readFileSync(file, 'utf8')) as StoredSecrets;
-    return typeof parsed === 'object' && parsed !== null ? parsed : {};
+    text = readFileSync(file, 'utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
-    throw new Error(`${file} is not readable JSON; delete it to generate new secrets`);
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return {};
+    throw new ConfigError('DATA_DIR', `cannot read ${file} (${code ?? 'unknown error'})`);
+  }
+
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new ConfigError('DATA_DIR', `${file} is not JSON; delete it to generate new secrets`);
+  }
+
+  const stored = (typeof parsed === 'object' && parsed !== null ? parsed : {}) as StoredSecrets;
+  checkStored(file, 'jwtSecret', stored.jwtSecret, MIN_JWT_SECRET_LENGTH);
+  checkStored(file, 'serviceToken', stored.serviceToken, MIN_SERVICE_TOKEN_LENGTH);
+
+  return stored;
+}
+
+// A hand-edited secrets file must not slip under the lengths the environment is held to.
+function checkStored(file: string, field: string, value: unknown, minLength: number): void {
+  if (value === undefined) return;
+  if (typeof value !== 'string' || value.length < minLength) {
+    throw new ConfigError('DATA_DIR', `${field} in ${file} must be ${minLength}+ characters`);
   }
 }
 
 function writeStored(file: string, secrets: Required<StoredSecrets>): void {
-  mkdirSync(join(file, '..'), { recursive: true });
-  writeFileSync(file, `${JSON.stringify(secrets, null, 2)}\n`, { mode: 0o600 });
+  try {
+    mkdirSync(join(file, '..'), { recursive: true });
+    writeFileSync(file, `${JSON.stringify(secrets, null, 2)}\n`, { mode: 0o600 });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'unknown error';
+    throw new ConfigError('DATA_DIR', `cannot write ${file} (${code})`);
+  }
 }

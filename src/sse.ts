@@ -36,8 +36,3 @@ export function encodeFrame(type: string, json: string, id?: string): EncodedFra
 export function encodeRetry(milliseconds: number): string {
   return `retry: ${Math.max(0, Math.round(milliseconds))}\n\n`;
 }
-
-/** A comment line: ignored by parsers, useful to open a stream through proxies. */
-export function encodeComment(text: string): string {
-  return `: ${text.replace(/[\r\n]/g, ' ')}\n\n`;
-}

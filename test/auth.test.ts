@@ -163,6 +163,16 @@ describe('accounts and user tokens', () => {
     }
   });
 
+  test('rejects a token without an expiry', async () => {
+    const user = await registerUser(server.url);
+    const token = await new SignJWT({ id: user.id }).setProtectedHeader({ alg: 'HS256' }).sign(key);
+
+    const { status, body } = await call(`${server.url}/api/auth/me`, { token });
+
+    assert.equal(status, 401);
+    assert.equal(body.code, 'TOKEN_INVALID');
+  });
+
   test('accepts the user id in the standard `sub` claim', async () => {
     const user = await registerUser(server.url);
     const token = await new SignJWT({})

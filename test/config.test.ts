@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
@@ -81,6 +81,21 @@ describe('configuration', () => {
       assert.ok(first.config.jwtSecret.length >= 32);
       assert.equal((await stat(file)).mode & 0o777, 0o600);
       assert.equal(JSON.parse(await readFile(file, 'utf8')).jwtSecret, first.config.jwtSecret);
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  test('refuses a secrets file that is not JSON or holds a short secret, naming DATA_DIR', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'pulse-config-'));
+    try {
+      for (const content of ['not json', JSON.stringify({ jwtSecret: 'short' })]) {
+        await writeFile(join(dataDir, 'secrets.json'), content);
+        assert.throws(
+          () => resolveSecrets(loadConfig({ DATA_DIR: dataDir })),
+          (error: unknown) => error instanceof ConfigError && /^DATA_DIR:/.test(error.message),
+        );
+      }
     } finally {
       await rm(dataDir, { recursive: true, force: true });
     }

@@ -51,6 +51,30 @@ describe('emitting events as a backend service', () => {
     assert.equal(asUser.status, 403);
   });
 
+  test('checks the service token before it reads the body', async () => {
+    const invalid = await call(`${server.url}/api/events/emit`, { body: { userId: 'x' } });
+    const tooLarge = await call(`${server.url}/api/events/emit`, {
+      body: { filler: 'x'.repeat(10_000) },
+    });
+    const notJson = await call(`${server.url}/api/events/emit`, {
+      body: 'plain text',
+      headers: { 'content-type': 'text/plain' },
+    });
+
+    for (const answer of [invalid, tooLarge, notJson]) {
+      assert.equal(answer.status, 403);
+      assert.equal(answer.body.code, 'SERVICE_TOKEN_INVALID');
+    }
+  });
+
+  test('refuses data nested deeper than the limit', async () => {
+    // Written by hand, as a hostile client would; the body stays under MAX_EVENT_BYTES.
+    const nested = `${'['.repeat(1900)}1${']'.repeat(1900)}`;
+    const body = `{"userId":"${SOME_USER}","eventType":"x","data":{"nested":${nested}}}`;
+
+    await expectInvalid(body, /data may nest/);
+  });
+
   test('rejects emit with a missing userId', async () => {
     await expectInvalid({ eventType: 'metrics:updated', data: {} }, /userId/);
   });
@@ -138,6 +162,13 @@ describe('emitting events as a backend service', () => {
     assert.equal(malformed.body.code, 'INVALID_JSON');
     assert.equal(text.status, 415);
     assert.equal(text.body.code, 'UNSUPPORTED_MEDIA_TYPE');
+  });
+
+  test('answers a URL that does not decode in the error shape', async () => {
+    const { status, body } = await call(`${server.url}/api/events/debug/count/%zz`);
+
+    assert.equal(status, 400);
+    assert.equal(body.code, 'BAD_REQUEST');
   });
 
   test('answers unknown routes with 404 NOT_FOUND in the error shape', async () => {

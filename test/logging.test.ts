@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { connect } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { openRawStream } from './support/raw-stream.js';
 import {
@@ -50,11 +51,43 @@ describe('logs', () => {
     assert.equal(log.includes('correct horse battery'), false, 'password found in logs');
   });
 
-  test('are JSON lines with constant messages', () => {
+  test('keep tokens out even for requests the HTTP parser refuses', async () => {
+    const user = await registerUser(server.url);
+    const { hostname, port } = new URL(server.url);
+    const oversized = await call(`${server.url}/api/auth/me?token=${user.token}`, {
+      headers: { authorization: `Bearer ${user.token}`, 'x-padding': 'p'.repeat(20_000) },
+    });
+    const malformed = await rawRequest(
+      Number(port),
+      hostname,
+      `GET /api/auth/me?token=${user.token} HTTP/1.1\r\nAuthorization: Bearer ${user.token}\r\n` +
+        'Bad Header\r\n\r\n',
+    );
+
+    assert.equal(oversized.status, 431);
+    assert.equal(oversized.body.code, 'HEADERS_TOO_LARGE');
+    assert.match(malformed, /^HTTP\/1\.1 400 /);
+    assert.match(malformed, /"code":"BAD_REQUEST"/);
+    const signature = user.token.split('.')[2]!;
+    assert.equal(server.logLines.join('\n').includes(signature), false);
+  });
+
+  test('are JSON lines with constant lowercase messages', () => {
     for (const line of server.logLines) {
       const entry = JSON.parse(line);
-      assert.equal(typeof entry.msg, 'string');
+      assert.match(entry.msg, /^[a-z][a-z0-9 ,;()'-]*$/, `message ${JSON.stringify(entry.msg)}`);
       assert.equal(typeof entry.level, 'number');
     }
   });
 });
+
+function rawRequest(port: number, host: string, text: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, host);
+    let answer = '';
+    socket.on('data', (chunk) => (answer += chunk));
+    socket.on('end', () => resolve(answer));
+    socket.on('error', reject);
+    socket.write(text);
+  });
+}

@@ -126,6 +126,6 @@ describe('pulse replay against a running Pulse', () => {
     const summary = JSON.parse(stdout.slice(stdout.indexOf('{'))).summary;
     assert.equal(summary.eventsSent, 40);
     assert.equal(summary.failures, 0);
-    assert.deepEqual(summary.byType, { 'heartrate:sample': 40 });
+    assert.deepEqual(summary.byType, { 'heartrate:recorded': 40 });
   });
 });

@@ -93,12 +93,12 @@ describe('replayData', { timeout: 10_000 }, () => {
     const summary = await replayData(SMALL, { client, speed: 0 });
 
     assert.deepEqual(client.emitted.map(label), [
-      '2 heartrate:sample 2016-04-12T23:59:50.000Z',
-      '2 heartrate:sample 2016-04-12T23:59:55.000Z',
+      '2 heartrate:recorded 2016-04-12T23:59:50',
+      '2 heartrate:recorded 2016-04-12T23:59:55',
       '1 metrics:updated 2016-04-12',
       '2 metrics:updated 2016-04-12',
-      '2 heartrate:sample 2016-04-13T08:00:00.000Z',
-      '2 heartrate:sample 2016-04-13T08:00:10.000Z',
+      '2 heartrate:recorded 2016-04-13T08:00:00',
+      '2 heartrate:recorded 2016-04-13T08:00:10',
       '1 metrics:updated 2016-04-13',
       '2 metrics:updated 2016-04-13',
     ]);
@@ -115,11 +115,11 @@ describe('replayData', { timeout: 10_000 }, () => {
     assert.deepEqual(client.emitted[0]?.data, {
       source: 'fitbit',
       participantId: '2',
-      time: '2016-04-12T23:59:50.000Z',
+      time: '2016-04-12T23:59:50',
       bpm: 70,
     });
     assert.equal(summary.eventsSent, 8);
-    assert.deepEqual(summary.byType, { 'heartrate:sample': 4, 'metrics:updated': 4 });
+    assert.deepEqual(summary.byType, { 'heartrate:recorded': 4, 'metrics:updated': 4 });
     assert.equal(summary.failures, 0);
     assert.equal(summary.aborted, false);
   });
@@ -195,10 +195,10 @@ describe('replayData', { timeout: 10_000 }, () => {
     const waits: number[] = [];
     const printed: string[] = [];
     client.failEmit = (event, attempt) => {
-      if (event.data.time === '2016-04-12T23:59:50.000Z') {
+      if (event.data.time === '2016-04-12T23:59:50') {
         return failure('bad data', { status: 400, code: 'VALIDATION_FAILED' });
       }
-      if (event.data.time === '2016-04-12T23:59:55.000Z' && attempt === 1) {
+      if (event.data.time === '2016-04-12T23:59:55' && attempt === 1) {
         return failure('slow down', { status: 429, code: 'RATE_LIMITED', retryAfterMs: 1500 });
       }
       if (event.data.date === '2016-04-13' && event.data.participantId === '1') {
@@ -222,7 +222,7 @@ describe('replayData', { timeout: 10_000 }, () => {
     assert.equal(summary.failures, 2);
     assert.deepEqual(waits, [1500, 250, 500]);
     assert.deepEqual(printed, [
-      'heartrate:sample for participant 2 failed: bad data (400 VALIDATION_FAILED)',
+      'heartrate:recorded for participant 2 failed: bad data (400 VALIDATION_FAILED)',
       'metrics:updated for participant 1 failed: unavailable (503)',
     ]);
     assert.deepEqual(summary.firstErrors, printed);
@@ -367,11 +367,11 @@ describe('runReplay', { timeout: 20_000 }, () => {
     });
     assert.deepEqual(requests[2]?.body, {
       userId: 'u-7',
-      eventType: 'heartrate:sample',
+      eventType: 'heartrate:recorded',
       data: {
         source: 'fitbit',
         participantId: '8877689391',
-        time: '2016-05-10T06:55:26.000Z',
+        time: '2016-05-10T06:55:26',
         bpm: 71,
       },
     });

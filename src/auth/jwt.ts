@@ -38,7 +38,11 @@ export function createTokenService(secret: string): TokenService {
 
     async verify(token) {
       try {
-        const { payload } = await jwtVerify(token, key, { algorithms: ALGORITHMS });
+        // RFC 7519 makes `exp` optional; Pulse does not: a token without it would never die.
+        const { payload } = await jwtVerify(token, key, {
+          algorithms: ALGORITHMS,
+          requiredClaims: ['exp'],
+        });
         // The original application put the user id in `id`; standard tokens use `sub`.
         const userId = typeof payload.id === 'string' ? payload.id : payload.sub;
         if (!isUserId(userId)) throw new PulseError('TOKEN_INVALID', 'The token names no user');

@@ -1,4 +1,6 @@
-import { startPulse } from '../app.js';
+import { startPulse, type Pulse } from '../app.js';
+import { ConfigError } from '../config.js';
+import type { ResolvedConfig } from '../http/context.js';
 import { createLogger, type Logger } from '../log.js';
 import { loadCommandConfig } from './environment.js';
 
@@ -8,16 +10,24 @@ export async function serve(): Promise<void> {
   const logger = createLogger(config.logLevel);
 
   if (file) {
-    const message = generated ? 'development secrets generated' : 'development secrets loaded';
-    logger.warn({ file }, `${message}; set JWT_SECRET and SERVICE_TOKEN to choose your own`);
+    const hint = 'set JWT_SECRET and SERVICE_TOKEN to choose your own';
+    logger.warn({ file, hint }, generated ? 'secrets generated' : 'secrets loaded from file');
+  }
+  if (config.production && config.eventsDebug) {
+    logger.warn({ variable: 'EVENTS_DEBUG' }, 'debug routes are on in production');
   }
 
-  const pulse = await startPulse({ config, logger });
+  const pulse = await listen(config, logger);
   logger.info({ url: pulse.url, database: databaseKind(config.databaseUrl) }, 'pulse listening');
   if (!config.production) logGettingStarted(logger, pulse.url);
 
   const stop = (signal: string) => {
     logger.info({ signal }, 'shutting down');
+    // A last resort: whatever happens, the process is gone by SHUTDOWN_TIMEOUT_MS.
+    setTimeout(() => {
+      logger.error({ timeoutMs: config.shutdownTimeoutMs }, 'shutdown timed out');
+      process.exit(1);
+    }, config.shutdownTimeoutMs).unref();
     pulse.close().then(
       () => process.exit(0),
       (error: unknown) => {
@@ -30,18 +40,36 @@ export async function serve(): Promise<void> {
   process.once('SIGINT', stop);
 }
 
+// A host that does not resolve or a port in use are configuration mistakes: name the variable.
+async function listen(config: ResolvedConfig, logger: Logger): Promise<Pulse> {
+  try {
+    return await startPulse({ config, logger });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE' || code === 'EACCES') {
+      throw new ConfigError('PORT', `cannot listen on port ${config.port} (${code})`);
+    }
+    if (code === 'ENOTFOUND' || code === 'EADDRNOTAVAIL' || code === 'EAI_AGAIN') {
+      throw new ConfigError('HOST', `cannot listen on "${config.host}" (${code})`);
+    }
+    throw error;
+  }
+}
+
 // The URL may hold a password: log only which kind of database is in use.
 function databaseKind(url: string): string {
   return url.startsWith('sqlite:') ? url : 'postgres';
 }
 
 function logGettingStarted(logger: Logger, url: string): void {
+  const pulse = 'npm run -s pulse --';
+  const token = `$(${pulse} token you@example.com)`;
+
   logger.info(
     {
-      createUser:
-        "npm run -s pulse -- user add --email you@example.com --password 'a-long-password'",
-      openStream: `curl -N -H "Authorization: Bearer $(npm run -s pulse -- token you@example.com)" ${url}/api/events/stream`,
+      createUser: `${pulse} user add --email you@example.com --password 'a-long-password'`,
+      openStream: `curl -N -H "Authorization: Bearer ${token}" ${url}/api/events/stream`,
     },
-    'to try it: create a user, then open a stream with a token',
+    'to try it, create a user, then open a stream with a token',
   );
 }

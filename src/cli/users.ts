@@ -24,10 +24,14 @@ async function withStore<T>(databaseUrl: string, work: (store: UserStore) => Pro
 
 /** `pulse user add`: creates a user and prints it as JSON (with the password if generated). */
 export async function addUser(options: AddUserOptions): Promise<void> {
-  const { config } = loadCommandConfig();
-  const generatedPassword = options.password ? undefined : randomBytes(12).toString('base64url');
-  const password = options.password ?? generatedPassword!;
+  if (!/^[^\s@]+@[^\s@]+$/.test(options.email) || options.email.length > 254) {
+    throw new Error('--email must be an email address');
+  }
+  const generatedPassword =
+    options.password === undefined ? randomBytes(12).toString('base64url') : undefined;
+  const password = options.password ?? generatedPassword ?? '';
   if (password.length < 8) throw new Error('--password must be at least 8 characters long');
+  const { config } = loadCommandConfig();
 
   const user = await withStore(config.databaseUrl, async (store) =>
     store.createUser({

@@ -1,13 +1,17 @@
 import type { ServerResponse } from 'node:http';
+import type { EncodedFrame } from '../sse.js';
+import { acceptAll, type EventFilter } from './event-filter.js';
 
-/** Why a stream ended; used in logs and, later, metrics. */
+/** Why a stream ended; used in logs and counters. */
 export type CloseReason =
-  'client_closed' | 'user_deleted' | 'slow_consumer' | 'shutdown' | 'write_error';
+  'client_closed' | 'user_deleted' | 'slow_consumer' | 'token_expired' | 'shutdown' | 'write_error';
 
 /** What a stream needs from its owner. */
 export interface ClientStreamOptions {
   /** Past this many unsent bytes the client is not keeping up and is cut off. */
   readonly maxBufferedBytes: number;
+  /** Which event types this stream receives. */
+  readonly filter?: EventFilter;
   /** Called exactly once, when the stream ends for any reason. */
   readonly onClose: (stream: ClientStream, reason: CloseReason) => void;
 }
@@ -18,13 +22,23 @@ let nextStreamNumber = 0;
  * One open event stream: a browser tab or device. Writes made in the same tick go out in one
  * socket write (cork until the next tick), so a burst of events costs one syscall, not one per
  * event. A stream never waits on its client: if the client falls behind, it is closed.
+ *
+ * While a resume is being replayed from history, live events are held back and sent after the
+ * replay, skipping any the replay already sent, so the client sees no gap and no duplicate.
  */
 export class ClientStream {
   readonly id: string;
   readonly userId: string;
   readonly openedAt = Date.now();
+  readonly accepts: EventFilter;
+  /** Cleanup to run when the stream ends (cancelling deadlines, for instance). */
+  readonly cleanups: (() => void)[] = [];
   #response: ServerResponse;
-  #options: ClientStreamOptions;
+  #maxBufferedBytes: number;
+  #onClose: ClientStreamOptions['onClose'];
+  #heldLive: EncodedFrame[] | undefined;
+  #heldBytes = 0;
+  #lastSentId = 0;
   #corked = false;
   #closed = false;
 
@@ -32,11 +46,19 @@ export class ClientStream {
     nextStreamNumber += 1;
     this.id = `s${nextStreamNumber.toString(36)}`;
     this.userId = userId;
+    this.accepts = options.filter ?? acceptAll;
     this.#response = response;
-    this.#options = options;
+    this.#maxBufferedBytes = options.maxBufferedBytes;
+    this.#onClose = options.onClose;
 
     response.once('close', () => this.#finish('client_closed'));
     response.once('error', () => this.#finish('write_error'));
+
+    // The client may have gone while its token was checked: then 'close' has already fired
+    // and will not again. Finish on the next tick, once the owner has registered the stream.
+    if (response.destroyed || !response.socket || response.socket.destroyed) {
+      queueMicrotask(() => this.#finish('client_closed'));
+    }
   }
 
   /** Tells whether the stream has ended. */
@@ -47,6 +69,63 @@ export class ClientStream {
   /** Bytes accepted but not yet handed to the kernel. */
   get bufferedBytes(): number {
     return this.#response.writableLength;
+  }
+
+  /** Offers an emitted event: held during a replay, otherwise written if the filter wants it. */
+  deliver(frame: EncodedFrame): boolean {
+    if (this.#closed || !this.accepts(frame.type)) return false;
+
+    if (this.#heldLive) {
+      this.#heldLive.push(frame);
+      this.#heldBytes += frame.text.length;
+      if (this.#heldBytes > this.#maxBufferedBytes) this.close('slow_consumer');
+      return !this.#closed;
+    }
+
+    return this.send(frame);
+  }
+
+  /** Writes a frame now, bypassing the filter and any hold; false once the stream has ended. */
+  send(frame: EncodedFrame): boolean {
+    if (frame.id !== undefined) this.#lastSentId = Number(frame.id);
+
+    return this.write(frame.text);
+  }
+
+  /** Starts holding live events back while history is replayed. */
+  holdLive(): void {
+    this.#heldLive ??= [];
+  }
+
+  /**
+   * Ends the hold: writes the held events that are newer than `sentThrough` and than anything
+   * already sent. With `sentThrough` 0 after a sync, every held event goes out.
+   */
+  releaseLive(sentThrough: number): void {
+    const held = this.#heldLive ?? [];
+    this.#heldLive = undefined;
+    this.#heldBytes = 0;
+
+    const after = Math.max(sentThrough, this.#lastSentId);
+    for (const frame of held) {
+      if (frame.id !== undefined && Number(frame.id) <= after) continue;
+      if (!this.send(frame)) return;
+    }
+  }
+
+  /** Resolves when the socket buffer has drained, or the stream has ended. */
+  drained(): Promise<void> {
+    if (this.#closed || this.#response.writableLength === 0) return Promise.resolve();
+
+    return new Promise((resolve) => {
+      const done = () => {
+        this.#response.off('drain', done);
+        this.#response.off('close', done);
+        resolve();
+      };
+      this.#response.on('drain', done);
+      this.#response.on('close', done);
+    });
   }
 
   /** Queues text for the client; false when the stream has ended or was just cut off. */
@@ -60,7 +139,7 @@ export class ClientStream {
     }
     this.#response.write(text);
 
-    if (this.#response.writableLength > this.#options.maxBufferedBytes) {
+    if (this.#response.writableLength > this.#maxBufferedBytes) {
       this.close('slow_consumer');
       return false;
     }
@@ -68,8 +147,8 @@ export class ClientStream {
     return true;
   }
 
-  /** Ends the stream, after writing `finalText` if given. Safe to call more than once. */
-  close(reason: CloseReason, finalText?: string): void {
+  /** Ends the stream. Safe to call more than once. */
+  close(reason: CloseReason): void {
     if (this.#closed) return;
 
     if (reason === 'slow_consumer') {
@@ -79,7 +158,6 @@ export class ClientStream {
       return;
     }
 
-    if (finalText !== undefined) this.#response.write(finalText);
     this.#finish(reason);
     this.#response.end();
   }
@@ -96,7 +174,9 @@ export class ClientStream {
     if (this.#closed) return;
 
     this.#closed = true;
-    this.#options.onClose(this, reason);
+    this.#heldLive = undefined;
+    for (const cleanup of this.cleanups.splice(0)) cleanup();
+    this.#onClose(this, reason);
   }
 }
 

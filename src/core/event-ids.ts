@@ -2,10 +2,20 @@
  * Event ids: decimal strings of microseconds since the epoch, bumped by one when two events
  * fall in the same microsecond. They are unique, increase with every event (so they are
  * ordered per user) and keep increasing across restarts as long as the clock does. Clients
- * treat them as opaque; the server compares them with `compareEventIds`.
+ * treat them as opaque; the server compares them as numbers.
  */
 export class EventIdGenerator {
-  #last = 0;
+  #last: number;
+
+  /** Starts after `after`: the newest id a persisted history holds, or now. */
+  constructor(after: number = Date.now() * 1000) {
+    this.#last = after;
+  }
+
+  /** The newest id issued (or the starting point, before the first). */
+  get last(): number {
+    return this.#last;
+  }
 
   /** Returns the next id. */
   next(now: number = Date.now()): string {
@@ -13,11 +23,6 @@ export class EventIdGenerator {
 
     return String(this.#last);
   }
-}
-
-/** Orders two ids made by EventIdGenerator; negative when `a` came first. */
-export function compareEventIds(a: string, b: string): number {
-  return Number(a) - Number(b);
 }
 
 /** Tells whether a client-supplied string could be one of our ids. */

@@ -1,64 +1,181 @@
 import type { ServerResponse } from 'node:http';
 import { encodeFrame } from '../sse.js';
-import { ClientStream } from './client-stream.js';
-import { EventIdGenerator } from './event-ids.js';
+import { ClientStream, type CloseReason } from './client-stream.js';
+import { connectedFrame, syncRequiredFrame } from './control-frames.js';
+import { Deadlines } from './deadlines.js';
+import { isEventId, type EventIdGenerator } from './event-ids.js';
+import type { EventFilter } from './event-filter.js';
+import { decideResume, type HistoryStore } from './history.js';
 import type { Hub } from './hub.js';
+import { scheduleTokenExpiry } from './token-expiry.js';
+
+/** An event to emit. */
+export interface EmitInput {
+  userId: string;
+  type: string;
+  data: Record<string, unknown>;
+  /** The emitter's key: a second emit with the same key within the history window is a no-op. */
+  idempotencyKey?: string;
+}
 
 /** The outcome of one emit. */
 export interface EmitResult {
   eventId: string;
-  timestamp: number;
   connectionsNotified: number;
+  /** True when the key was seen before: nothing was delivered this time. */
+  duplicate: boolean;
 }
 
-/** Settings for streams opened by the service. */
+/** Who opens a stream, and how. */
+export interface OpenStreamRequest {
+  userId: string;
+  /** Seconds since the epoch, from the JWT. */
+  tokenExpiresAt?: number;
+  /** From `Last-Event-ID` or `?lastEventId=`. */
+  lastEventId?: string;
+  filter?: EventFilter;
+}
+
+/** Settings for the service. */
 export interface EventServiceOptions {
   readonly maxBufferedBytes: number;
+  readonly tokenExpiryNoticeMs: number;
 }
 
 /**
- * Accepts events and opens streams. Each event gets an id and is serialized exactly once,
- * however many streams receive it.
+ * Accepts events and opens streams. Each event gets an id, is recorded in history and is
+ * serialized exactly once, however many streams receive it. Emits for one user run one at a
+ * time, so ids, history and delivery agree on the order.
  */
 export class EventService {
   readonly #hub: Hub;
-  readonly #ids = new EventIdGenerator();
+  readonly #history: HistoryStore;
+  readonly #ids: EventIdGenerator;
   readonly #options: EventServiceOptions;
+  readonly #deadlines = new Deadlines();
+  readonly #queues = new Map<string, Promise<unknown>>();
 
-  constructor(hub: Hub, options: EventServiceOptions) {
+  constructor(
+    hub: Hub,
+    history: HistoryStore,
+    ids: EventIdGenerator,
+    options: EventServiceOptions,
+  ) {
     this.#hub = hub;
+    this.#history = history;
+    this.#ids = ids;
     this.#options = options;
   }
 
-  /** Sends an event to every open stream of a user. */
-  emit(userId: string, type: string, data: Record<string, unknown>): EmitResult {
-    const timestamp = Date.now();
-    const eventId = this.#ids.next(timestamp);
-    const frame = encodeFrame(type, JSON.stringify({ type, timestamp, data }), eventId);
+  /** Records an event and sends it to every open stream of its user that wants it. */
+  emit(input: EmitInput): Promise<EmitResult> {
+    return this.#inUserOrder(input.userId, async () => {
+      const { userId, type, data, idempotencyKey } = input;
+      if (idempotencyKey !== undefined) {
+        const earlier = await this.#history.findByIdempotencyKey(userId, idempotencyKey);
+        if (earlier) return { eventId: earlier, connectionsNotified: 0, duplicate: true };
+      }
 
-    return { eventId, timestamp, connectionsNotified: this.#hub.deliver(userId, frame) };
+      const createdAt = Date.now();
+      const eventId = this.#ids.next(createdAt);
+      const json = JSON.stringify({ type, timestamp: createdAt, data });
+      await this.#history.append({ id: eventId, userId, type, json, createdAt, idempotencyKey });
+
+      const connectionsNotified = this.#hub.deliver(userId, encodeFrame(type, json, eventId));
+      return { eventId, connectionsNotified, duplicate: false };
+    });
   }
 
   /**
-   * Turns a response whose headers are already sent into a registered stream and greets it
-   * with the `connected` event.
+   * Turns a response whose headers are sent into a registered stream: greets it, replays what
+   * it missed when it resumes, and schedules the token's expiry notices.
    */
-  openStream(response: ServerResponse, userId: string): ClientStream {
-    const stream = new ClientStream(response, userId, {
+  async openStream(response: ServerResponse, request: OpenStreamRequest): Promise<ClientStream> {
+    const stream = new ClientStream(response, request.userId, {
       maxBufferedBytes: this.#options.maxBufferedBytes,
-      onClose: (closed) => this.#hub.remove(closed),
+      filter: request.filter,
+      onClose: (closed, reason) => this.#hub.remove(closed, reason),
     });
     this.#hub.add(stream);
+    if (request.tokenExpiresAt !== undefined) {
+      scheduleTokenExpiry(stream, this.#hub, this.#deadlines, {
+        expiresAt: request.tokenExpiresAt * 1000,
+        noticeMs: this.#options.tokenExpiryNoticeMs,
+      });
+    }
 
-    const greeting = {
-      type: 'connected',
-      userId,
-      timestamp: Date.now(),
-      message: 'Real-time event stream established',
-      connectionId: stream.id,
-    };
-    this.#hub.deliverTo(stream, encodeFrame('connected', JSON.stringify(greeting)));
+    if (request.lastEventId === undefined) {
+      this.#greet(stream, { resumed: false, replayed: 0 });
+      return stream;
+    }
 
+    await this.#resume(stream, request.lastEventId);
     return stream;
+  }
+
+  /** Ends every stream, for example on shutdown. */
+  closeAll(reason: CloseReason): void {
+    for (const stream of this.#hub.allStreams()) stream.close(reason);
+  }
+
+  /** Releases timers; streams are left to their owner. */
+  stop(): void {
+    this.#deadlines.clear();
+    this.#hub.stop();
+  }
+
+  // Live events are held from the moment the stream is registered, before history is read, so
+  // an event emitted while the replay is prepared is in the replay, held, or both (and then
+  // sent once): never neither.
+  async #resume(stream: ClientStream, lastEventId: string): Promise<void> {
+    stream.holdLive();
+    const resumeFrom = String(this.#ids.last);
+    const lastId = isEventId(lastEventId) ? Number(lastEventId) : Number.POSITIVE_INFINITY;
+
+    const read = await this.#history.read(stream.userId, Number.isFinite(lastId) ? lastId : 0);
+    // Another instance sharing a database history may have issued newer ids than this one; an
+    // id is unknown only if no instance could have issued it yet.
+    const newestPossible = Math.max(this.#ids.last, Date.now() * 1000);
+    const decision = decideResume(lastId, newestPossible, read);
+    if (stream.closed) return;
+
+    if (decision.kind === 'sync-required') {
+      this.#greet(stream, { resumed: false, replayed: 0, lastEventId, syncRequired: true });
+      this.#hub.sendTo(stream, syncRequiredFrame(decision.reason, lastEventId, resumeFrom));
+      stream.releaseLive(0);
+      return;
+    }
+
+    const events = decision.events.filter((event) => stream.accepts(event.type));
+    this.#greet(stream, { resumed: true, replayed: events.length, lastEventId });
+    for (const event of events) {
+      if (!this.#hub.sendTo(stream, encodeFrame(event.type, event.json, event.id))) return;
+      // A long replay must not overrun the socket buffer, or the stream is cut off as slow.
+      if (stream.bufferedBytes > this.#options.maxBufferedBytes / 2) await stream.drained();
+    }
+    stream.releaseLive(lastId);
+  }
+
+  #greet(
+    stream: ClientStream,
+    outcome: { resumed: boolean; replayed: number; lastEventId?: string; syncRequired?: boolean },
+  ): void {
+    const greeting = { userId: stream.userId, connectionId: stream.id, ...outcome };
+    this.#hub.sendTo(stream, connectedFrame(greeting));
+  }
+
+  #inUserOrder<T>(userId: string, task: () => Promise<T>): Promise<T> {
+    const previous = this.#queues.get(userId) ?? Promise.resolve();
+    const result = previous.then(task);
+    const settled = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.#queues.set(userId, settled);
+    void settled.then(() => {
+      if (this.#queues.get(userId) === settled) this.#queues.delete(userId);
+    });
+
+    return result;
   }
 }

@@ -1,6 +1,7 @@
 import type { Logger } from '../log.js';
-import { encodeFrame, type EncodedFrame } from '../sse.js';
+import type { EncodedFrame } from '../sse.js';
 import type { ClientStream, CloseReason } from './client-stream.js';
+import { heartbeatFrame } from './control-frames.js';
 import type { PayloadStats } from './payload-stats.js';
 
 /** What the hub needs to run. */
@@ -24,7 +25,9 @@ export interface UserConnections {
 export class Hub {
   readonly #streamsByUser = new Map<string, Set<ClientStream>>();
   readonly #options: HubOptions;
+  readonly #closedByReason = new Map<CloseReason, number>();
   #streamCount = 0;
+  #streamsOpened = 0;
   #heartbeatTimer: NodeJS.Timeout | undefined;
 
   constructor(options: HubOptions) {
@@ -51,15 +54,25 @@ export class Hub {
 
     streams.add(stream);
     this.#streamCount += 1;
+    this.#streamsOpened += 1;
     this.#startHeartbeat();
   }
 
   /** Forgets a stream at once; the map entry goes with a user's last stream. */
-  remove(stream: ClientStream): void {
+  remove(stream: ClientStream, reason: CloseReason): void {
     const streams = this.#streamsByUser.get(stream.userId);
     if (!streams?.delete(stream)) return;
 
     this.#streamCount -= 1;
+    this.#closedByReason.set(reason, (this.#closedByReason.get(reason) ?? 0) + 1);
+    const entry = {
+      userId: stream.userId,
+      streamId: stream.id,
+      reason,
+      openMs: Date.now() - stream.openedAt,
+    };
+    if (reason === 'slow_consumer') this.#options.logger.info(entry, 'slow consumer dropped');
+    else this.#options.logger.info(entry, 'stream closed');
     if (streams.size === 0) this.#streamsByUser.delete(stream.userId);
     if (this.#streamCount === 0) this.#stopHeartbeat();
   }
@@ -72,19 +85,27 @@ export class Hub {
     let delivered = 0;
     // Copy first: a write can cut off a slow stream, which removes it from the set.
     for (const stream of [...streams]) {
-      if (stream.write(frame.text)) delivered += 1;
+      if (stream.deliver(frame)) delivered += 1;
     }
     this.#options.stats.record(frame.type, frame.dataBytes, delivered);
 
     return delivered;
   }
 
-  /** Writes one encoded event to a single stream, counted like any other delivery. */
-  deliverTo(stream: ClientStream, frame: EncodedFrame): boolean {
-    const written = stream.write(frame.text);
+  /** Writes a frame to one stream now (greetings, replays, notices), counted in the stats. */
+  sendTo(stream: ClientStream, frame: EncodedFrame): boolean {
+    const written = stream.send(frame);
     if (written) this.#options.stats.record(frame.type, frame.dataBytes);
 
     return written;
+  }
+
+  /** Streams opened since start, and streams closed by reason. */
+  counters(): { opened: number; closedByReason: Record<string, number> } {
+    return {
+      opened: this.#streamsOpened,
+      closedByReason: Object.fromEntries(this.#closedByReason),
+    };
   }
 
   /** Open streams of one user. */
@@ -133,8 +154,7 @@ export class Hub {
 
   // Heartbeats carry no id: they are not events a client resumes from.
   #beat(): void {
-    const timestamp = Date.now();
-    const frame = encodeFrame('heartbeat', JSON.stringify({ type: 'heartbeat', timestamp }));
+    const frame = heartbeatFrame();
     let written = 0;
 
     for (const stream of this.allStreams()) {

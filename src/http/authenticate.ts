@@ -52,6 +52,28 @@ export function requireUser(context: AppContext) {
   };
 }
 
+/**
+ * Builds the pre-handler for the stream: a single-use `?ticket=` (so no JWT travels in a URL),
+ * or else a JWT as for any user route.
+ */
+export function requireStreamUser(context: AppContext) {
+  const withToken = requireUser(context);
+
+  return async (request: FastifyRequest): Promise<void> => {
+    const query = request.query as Record<string, unknown> | undefined;
+    const ticket = query?.ticket;
+    if (ticket === undefined) return withToken(request);
+
+    const holder = typeof ticket === 'string' ? context.tickets.redeem(ticket) : undefined;
+    if (!holder) throw new PulseError('TICKET_INVALID');
+    const user = await context.store.findById(holder.userId);
+    if (!user) throw new PulseError('USER_NOT_FOUND');
+
+    const { id, email, name } = user;
+    request.user = { id, email, name, tokenExpiresAt: holder.tokenExpiresAt };
+  };
+}
+
 /** Builds the pre-handler that admits backend services holding the shared service token. */
 export function requireService(context: AppContext) {
   return async (request: FastifyRequest): Promise<void> => {

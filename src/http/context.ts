@@ -1,6 +1,9 @@
 import type { TokenService } from '../auth/jwt.js';
 import type { Config } from '../config.js';
 import type { EventService } from '../core/event-service.js';
+import type { HistoryStore } from '../core/history.js';
+import type { RateLimiter } from '../core/rate-limiter.js';
+import type { TicketBook } from '../core/tickets.js';
 import type { Hub } from '../core/hub.js';
 import type { PayloadStats } from '../core/payload-stats.js';
 import type { Logger } from '../log.js';
@@ -16,6 +19,10 @@ export interface AppContext {
   readonly store: UserStore;
   readonly hub: Hub;
   readonly events: EventService;
+  readonly history: HistoryStore;
+  readonly tickets: TicketBook;
+  /** Emits per second for the whole service token, and per target user. */
+  readonly emitLimits: { readonly total: RateLimiter; readonly perUser: RateLimiter };
   readonly stats: PayloadStats;
   readonly tokens: TokenService;
   readonly isServiceToken: (presented: string) => boolean;

@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { errorBody, PulseError, type ErrorCode } from '../errors.js';
+import { pathOnly } from '../log.js';
 
 // Fastify's own error codes, answered with ours so that clients see one vocabulary.
 const FASTIFY_CODES: Record<string, ErrorCode> = {
@@ -32,7 +33,8 @@ export function installErrorHandling(app: FastifyInstance): void {
   });
 
   app.setNotFoundHandler((request: FastifyRequest, reply: FastifyReply) => {
-    void reply.status(404).send(errorBody('NOT_FOUND', `No route for ${request.method}`));
+    const message = `No route for ${request.method} ${pathOnly(request.url)}`;
+    void reply.status(404).send(errorBody('NOT_FOUND', message));
   });
 }
 

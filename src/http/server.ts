@@ -1,13 +1,15 @@
 import cors from '@fastify/cors';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { answerClientError, answerFrameworkError } from './client-errors.js';
 import type { AppContext } from './context.js';
 import { installErrorHandling } from './error-handler.js';
 import { installRequestLogging } from './request-log.js';
 import { authRoutes } from './routes/auth-routes.js';
 import { debugRoutes } from './routes/debug-routes.js';
-import { eventRoutes } from './routes/event-routes.js';
+import { emitRoutes } from './routes/emit-routes.js';
 import { healthRoutes } from './routes/health-routes.js';
 import { serviceRoutes } from './routes/service-routes.js';
+import { streamRoutes } from './routes/stream-routes.js';
 
 // Requests other than emits are small: sign-up forms and debug calls.
 const DEFAULT_BODY_LIMIT = 64 * 1024;
@@ -22,6 +24,8 @@ export async function buildServer(context: AppContext): Promise<FastifyInstance>
     // Emitters may send numbers where strings belong; refuse rather than silently convert.
     ajv: { customOptions: { coerceTypes: false, allErrors: false } },
     return503OnClosing: true,
+    frameworkErrors: answerFrameworkError,
+    clientErrorHandler: answerClientError,
   });
 
   // Pulse speaks JSON only; other bodies get 415 rather than a confusing validation error.
@@ -32,7 +36,8 @@ export async function buildServer(context: AppContext): Promise<FastifyInstance>
 
   await app.register(async (scope) => healthRoutes(scope, context));
   await app.register(async (scope) => authRoutes(scope, context));
-  await app.register(async (scope) => eventRoutes(scope, context));
+  await app.register(async (scope) => streamRoutes(scope, context));
+  await app.register(async (scope) => emitRoutes(scope, context));
   await app.register(async (scope) => serviceRoutes(scope, context));
   if (context.config.eventsDebug) {
     await app.register(async (scope) => debugRoutes(scope, context));

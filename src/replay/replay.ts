@@ -1,6 +1,9 @@
 import { setTimeout as delay } from 'node:timers/promises';
 
 import { loadFitbitFolder, type FitbitData } from './fitbit-data.js';
+import { buildTimeline, type TimelineEvent } from './timeline.js';
+
+export { buildTimeline, type TimelineEvent } from './timeline.js';
 
 /**
  * What the replay needs from Pulse. Errors thrown may carry `status` (HTTP status), `code`
@@ -76,18 +79,6 @@ export interface ReplaySummary {
   firstErrors: string[];
 }
 
-/** One event to send, placed on the data set's clock. */
-export interface TimelineEvent {
-  /** Data set time in UTC milliseconds; a daily summary sits at the end of its day. */
-  at: number;
-  participantId: string;
-  eventType: 'metrics:updated' | 'heartrate:sample';
-  data: Record<string, unknown>;
-  /** The date of a daily summary; absent on heart-rate samples. */
-  day?: string;
-}
-
-const DAY_MS = 86_400_000;
 const MAX_REPORTED_ERRORS = 10;
 
 /** The deterministic email of a participant's user, so later runs reuse the same users. */
@@ -289,34 +280,6 @@ function resolveSettings(options: Omit<ReplayOptions, 'folder'>): ResolvedSettin
   const print = options.print ?? (() => {});
 
   return { mode, speed, dayIntervalMs, limit, print, wait, retrying };
-}
-
-/** Orders the selected events by data set time; daily summaries close their day. */
-export function buildTimeline(
-  data: FitbitData,
-  mode: ReplayMode,
-  participants?: string[],
-): TimelineEvent[] {
-  const events: TimelineEvent[] = [];
-
-  for (const { participantId, date, ...metrics } of mode === 'heartrate' ? [] : data.daily) {
-    const at = Date.parse(`${date}T00:00:00Z`) + DAY_MS;
-    const eventData = { source: 'fitbit', participantId, date, ...metrics };
-    events.push({ at, participantId, eventType: 'metrics:updated', data: eventData, day: date });
-  }
-  for (const { participantId, time, bpm } of mode === 'daily' ? [] : data.heartRate) {
-    const eventData = { source: 'fitbit', participantId, time: new Date(time).toISOString(), bpm };
-    events.push({ at: time, participantId, eventType: 'heartrate:sample', data: eventData });
-  }
-
-  // At the same instant a finished day goes before the next day's first sample; the sort is
-  // stable, so equal events keep the loader's participant order.
-  const rank = (event: TimelineEvent): number => (event.day === undefined ? 1 : 0);
-  const wanted = new Set(participants ?? events.map((event) => event.participantId));
-
-  return events
-    .filter((event) => wanted.has(event.participantId))
-    .sort((a, b) => a.at - b.at || rank(a) - rank(b));
 }
 
 function pauseBefore(

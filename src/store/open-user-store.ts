@@ -1,3 +1,4 @@
+import { parseDatabaseUrl } from './database-url.js';
 import { PostgresUserStore, type PostgresUserStoreOptions } from './postgres-user-store.js';
 import { SqliteUserStore } from './sqlite-user-store.js';
 import type { UserStore } from './user-store.js';
@@ -8,41 +9,14 @@ export interface OpenUserStoreOptions {
   postgres?: PostgresUserStoreOptions;
 }
 
-const SQLITE_PREFIX = 'sqlite:';
-const POSTGRES_URL_PATTERN = /^postgres(ql)?:\/\//i;
-const SCHEME_PATTERN = /^[a-z][a-z0-9+.-]*:/i;
-
-/**
- * Opens the user store a database URL names: `sqlite:<path>` (a file path, or `:memory:`) or
- * `postgres://…` / `postgresql://…`. Rejects any other URL without echoing it, since a URL may
- * carry a password.
- */
+/** Opens the user store a database URL names (see parseDatabaseUrl for the forms). */
 export async function openUserStore(
   databaseUrl: string,
   options: OpenUserStoreOptions = {},
 ): Promise<UserStore> {
-  if (POSTGRES_URL_PATTERN.test(databaseUrl)) {
-    return PostgresUserStore.open(databaseUrl, options.postgres);
-  }
+  const location = parseDatabaseUrl(databaseUrl);
 
-  if (databaseUrl.toLowerCase().startsWith(SQLITE_PREFIX)) {
-    return new SqliteUserStore(sqlitePath(databaseUrl.slice(SQLITE_PREFIX.length)));
-  }
-
-  const scheme = SCHEME_PATTERN.exec(databaseUrl)?.[0];
-  const found = scheme === undefined ? 'no scheme' : `scheme "${scheme}"`;
-  throw new Error(
-    `Unsupported database URL (${found}): use sqlite:<path>, postgres://… or postgresql://…`,
-  );
-}
-
-// `sqlite://x/y.db` would quietly mean the absolute path /x/y.db, so URL-style forms are refused.
-function sqlitePath(path: string): string {
-  if (path === '')
-    throw new Error('The sqlite: database URL needs a path, as in sqlite:./pulse.db');
-  if (path.startsWith('//')) {
-    throw new Error('Write a SQLite database URL as sqlite:<path>, as in sqlite:/var/lib/pulse.db');
-  }
-
-  return path;
+  return location.kind === 'postgres'
+    ? PostgresUserStore.open(location.url, options.postgres)
+    : new SqliteUserStore(location.path);
 }

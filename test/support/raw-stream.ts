@@ -66,6 +66,16 @@ export class RawStream {
     }
   }
 
+  /** Stops reading: the client then behaves like one that never reads its socket. */
+  pause(): void {
+    this.#response.pause();
+  }
+
+  /** Reads again, starting with whatever the kernel and Node buffered meanwhile. */
+  resume(): void {
+    this.#response.resume();
+  }
+
   /** Drops the connection from the client side. */
   close(): void {
     this.#response.destroy();

@@ -20,9 +20,15 @@ export interface TestServer {
   stop(): Promise<void>;
 }
 
-/** Starts Pulse on 127.0.0.1, port 0, with a fresh SQLite file, unless `env` says otherwise. */
-export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
-  const dataDir = await mkdtemp(join(tmpdir(), 'pulse-test-'));
+/**
+ * Starts Pulse on 127.0.0.1, port 0, with a fresh SQLite file, unless `env` says otherwise.
+ * Given a `dataDir`, it reuses that folder and leaves it in place on stop (for restarts).
+ */
+export async function startTestServer(
+  env: Record<string, string> = {},
+  options: { dataDir?: string } = {},
+): Promise<TestServer> {
+  const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'pulse-test-')));
   const config = loadConfig({
     PORT: '0',
     HOST: '127.0.0.1',
@@ -51,7 +57,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     dataDir,
     async stop() {
       await pulse.close();
-      await rm(dataDir, { recursive: true, force: true });
+      if (!options.dataDir) await rm(dataDir, { recursive: true, force: true });
     },
   };
 }

@@ -76,13 +76,13 @@ export async function authRoutes(app: FastifyInstance, context: AppContext): Pro
     },
   );
 
-  app.get('/api/auth/me', { preHandler: signedIn }, async (request) => {
+  app.get('/api/auth/me', { onRequest: signedIn }, async (request) => {
     const { id, email: address, name } = currentUser(request);
 
     return { success: true, user: { id, email: address, name } };
   });
 
-  app.delete('/api/auth/me', { preHandler: signedIn }, async (request) => {
+  app.delete('/api/auth/me', { onRequest: signedIn }, async (request) => {
     const { id } = currentUser(request);
 
     await store.deleteUser(id);

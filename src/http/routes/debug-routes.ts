@@ -14,17 +14,41 @@ export async function debugRoutes(app: FastifyInstance, context: AppContext): Pr
   const { hub, events, stats } = context;
   const signedIn = requireUser(context);
 
-  app.get('/api/events/debug/connections', { preHandler: signedIn }, async (request) => ({
-    success: true,
-    totalUsers: hub.totalUsers,
-    totalConnections: hub.totalConnections,
-    users: hub.connectionsByUser(),
-    requestedBy: currentUser(request).id,
-  }));
+  app.get('/api/events/debug/connections', { onRequest: signedIn }, async (request) => {
+    const { opened, closedByReason } = hub.counters();
+
+    return {
+      success: true,
+      totalUsers: hub.totalUsers,
+      totalConnections: hub.totalConnections,
+      users: hub.connectionsByUser(),
+      requestedBy: currentUser(request).id,
+      streamsOpened: opened,
+      streamsClosed: closedByReason,
+    };
+  });
+
+  app.get('/api/events/debug/history', { onRequest: signedIn }, async () => {
+    const { historyStore, historySize, historyTtlMs, historyMaxBytes } = context.config;
+    const usage = await context.history.usage();
+
+    return {
+      success: true,
+      history: {
+        store: historyStore,
+        ...usage,
+        limits: {
+          eventsPerUser: historySize,
+          ttlMs: historyTtlMs,
+          maxBytes: historyStore === 'memory' ? historyMaxBytes : null,
+        },
+      },
+    };
+  });
 
   app.get<{ Params: { userId?: string } }>(
     '/api/events/debug/count/:userId?',
-    { preHandler: signedIn },
+    { onRequest: signedIn },
     async (request) => {
       const userId = (request.params.userId || currentUser(request).id).toLowerCase();
       if (!isUserId(userId)) {
@@ -36,13 +60,14 @@ export async function debugRoutes(app: FastifyInstance, context: AppContext): Pr
     },
   );
 
-  app.post('/api/events/debug/test', { preHandler: signedIn }, async (request) => {
+  app.post('/api/events/debug/test', { onRequest: signedIn }, async (request) => {
     const userId = currentUser(request).id;
     const message = testMessage(request.body);
 
-    const { eventId, connectionsNotified } = events.emit(userId, 'test:event', {
-      message,
-      requestedBy: userId,
+    const { eventId, connectionsNotified } = await events.emit({
+      userId,
+      type: 'test:event',
+      data: { message, requestedBy: userId },
     });
 
     return {
@@ -55,7 +80,7 @@ export async function debugRoutes(app: FastifyInstance, context: AppContext): Pr
     };
   });
 
-  app.get('/api/events/debug/payload-stats', { preHandler: signedIn }, async () => ({
+  app.get('/api/events/debug/payload-stats', { onRequest: signedIn }, async () => ({
     success: true,
     stats: stats.report(),
   }));

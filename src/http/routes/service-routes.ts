@@ -32,7 +32,7 @@ export async function serviceRoutes(app: FastifyInstance, context: AppContext): 
 
   app.post<{ Body: { email: string; name?: string } }>(
     '/api/service/users',
-    { preHandler: requireService(context), schema: ensureUserSchema, config: { fieldMessages } },
+    { onRequest: requireService(context), schema: ensureUserSchema, config: { fieldMessages } },
     async (request) => {
       const { email, name = '' } = request.body;
 

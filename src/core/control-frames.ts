@@ -1,0 +1,65 @@
+import { encodeFrame, type EncodedFrame } from '../sse.js';
+
+/** Why a resume could not be served from history; sent in `sync:required`. */
+export type SyncReason = 'too_old' | 'unknown_id';
+
+const SYNC_MESSAGES: Record<SyncReason, string> = {
+  too_old: 'Events after your last event id are no longer in history; reload your state',
+  unknown_id: 'Your last event id is not one this server issued; reload your state',
+};
+
+// Control frames carry no id, except sync:required (see below): they are about the
+// connection, not events a client resumes from.
+function control(type: string, fields: Record<string, unknown>, id?: string): EncodedFrame {
+  return encodeFrame(type, JSON.stringify({ type, timestamp: Date.now(), ...fields }), id);
+}
+
+/** Details of the greeting. */
+export interface Greeting {
+  userId: string;
+  connectionId: string;
+  resumed: boolean;
+  replayed: number;
+  lastEventId?: string;
+  syncRequired?: boolean;
+}
+
+/** The first frame of every stream. */
+export function connectedFrame(greeting: Greeting): EncodedFrame {
+  const { userId, ...rest } = greeting;
+
+  return control('connected', { userId, message: 'Real-time event stream established', ...rest });
+}
+
+/**
+ * Tells the client to reload its state. Its id is the newest id issued when the stream opened,
+ * so the client's next reconnect resumes from there instead of asking for a sync again.
+ */
+export function syncRequiredFrame(
+  reason: SyncReason,
+  lastEventId: string,
+  resumeFrom: string,
+): EncodedFrame {
+  return control(
+    'sync:required',
+    { data: { reason, lastEventId, message: SYNC_MESSAGES[reason] } },
+    resumeFrom,
+  );
+}
+
+/** Sent ahead of the token's expiry so the client can fetch a fresh one. */
+export function authExpiringFrame(expiresAt: number): EncodedFrame {
+  const secondsLeft = Math.max(0, Math.round((expiresAt - Date.now()) / 1000));
+
+  return control('auth:expiring', { data: { expiresAt, secondsLeft } });
+}
+
+/** Sent as the token expires, just before the stream is closed. */
+export function authExpiredFrame(expiresAt: number): EncodedFrame {
+  return control('auth:expired', { data: { expiresAt, message: 'Reconnect with a fresh token' } });
+}
+
+/** The heartbeat, shared by every stream in one beat. */
+export function heartbeatFrame(): EncodedFrame {
+  return control('heartbeat', { data: {} });
+}

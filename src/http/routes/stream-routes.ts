@@ -1,0 +1,108 @@
+import type { OutgoingHttpHeaders } from 'node:http';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { parseEventFilter, type EventFilter } from '../../core/event-filter.js';
+import { PulseError } from '../../errors.js';
+import { STREAM_HEADERS } from '../../sse.js';
+import { currentUser, requireStreamUser, requireUser } from '../authenticate.js';
+import type { AppContext } from '../context.js';
+
+// Longer ids than this are not ours; refuse them before they reach a log or a query.
+const MAX_LAST_EVENT_ID_LENGTH = 64;
+
+// Spread the retries of clients turned away from a full server over a few seconds.
+const SERVER_FULL_RETRY_SECONDS = 5;
+
+interface StreamQuery {
+  events?: string;
+  lastEventId?: string;
+}
+
+/** The event stream, and the tickets that open it without a JWT in the URL. */
+export async function streamRoutes(app: FastifyInstance, context: AppContext): Promise<void> {
+  const { events, lifecycle, tickets } = context;
+
+  app.get<{ Querystring: StreamQuery }>(
+    '/api/events/stream',
+    // A HEAD request would register a stream that nobody can read.
+    { onRequest: requireStreamUser(context), exposeHeadRoute: false },
+    async (request, reply) => {
+      if (lifecycle.shuttingDown) throw new PulseError('SHUTTING_DOWN');
+      const user = currentUser(request);
+      checkStreamLimits(context, user.id);
+      const filter = eventFilter(request.query.events);
+      const lastEventId = lastEventIdOf(request);
+
+      // From here on the response is ours, not Fastify's: it stays open and is never buffered
+      // or compressed. Headers set by hooks (CORS) are carried over by hand.
+      reply.hijack();
+      request.raw.socket.setNoDelay(true);
+      const hookHeaders = reply.getHeaders() as OutgoingHttpHeaders;
+      reply.raw.writeHead(200, { ...hookHeaders, ...STREAM_HEADERS });
+      reply.raw.flushHeaders();
+
+      const log = request.log.child({ userId: user.id });
+      try {
+        const stream = await events.openStream(reply.raw, {
+          userId: user.id,
+          tokenExpiresAt: user.tokenExpiresAt,
+          lastEventId,
+          filter,
+        });
+        log.info({ streamId: stream.id, resumed: lastEventId !== undefined }, 'stream opened');
+      } catch (error) {
+        log.error({ err: error }, 'stream failed to open');
+        reply.raw.destroy();
+      }
+    },
+  );
+
+  app.post('/api/events/ticket', { onRequest: requireUser(context) }, async (request) => {
+    const user = currentUser(request);
+    const ticket = tickets.issue({ userId: user.id, tokenExpiresAt: user.tokenExpiresAt });
+    if (!ticket) {
+      throw new PulseError('SERVER_FULL', 'Too many stream tickets are outstanding', {
+        'Retry-After': String(SERVER_FULL_RETRY_SECONDS),
+      });
+    }
+
+    return { success: true, ticket, expiresIn: tickets.lifetimeSeconds };
+  });
+}
+
+function checkStreamLimits(context: AppContext, userId: string): void {
+  const { maxStreamsPerUser, maxConnections } = context.config;
+  const { hub } = context;
+
+  if (maxConnections > 0 && hub.totalConnections >= maxConnections) {
+    throw new PulseError('SERVER_FULL', undefined, {
+      'Retry-After': String(SERVER_FULL_RETRY_SECONDS),
+    });
+  }
+  if (maxStreamsPerUser > 0 && hub.countFor(userId) >= maxStreamsPerUser) {
+    throw new PulseError(
+      'TOO_MANY_STREAMS',
+      `A user may hold at most ${maxStreamsPerUser} streams at once`,
+    );
+  }
+}
+
+function eventFilter(text: string | undefined): EventFilter {
+  const filter = parseEventFilter(text);
+  if (typeof filter === 'string') throw new PulseError('VALIDATION_FAILED', filter);
+
+  return filter;
+}
+
+// Browsers' EventSource sends `Last-Event-ID` on its own reconnects; a page that opens a new
+// EventSource passes `?lastEventId=` instead. The header wins.
+function lastEventIdOf(request: FastifyRequest<{ Querystring: StreamQuery }>): string | undefined {
+  const header = request.headers['last-event-id'];
+  const value = typeof header === 'string' && header !== '' ? header : request.query.lastEventId;
+  if (value === undefined || value === '') return undefined;
+
+  if (typeof value !== 'string' || value.length > MAX_LAST_EVENT_ID_LENGTH) {
+    throw new PulseError('VALIDATION_FAILED', 'lastEventId is not a valid event id');
+  }
+
+  return value;
+}

@@ -1,0 +1,87 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { test } from 'node:test';
+import { openRawStream, type RawStream } from './support/raw-stream.js';
+import { call, emit, registerUser, TEST_JWT_SECRET, TEST_SERVICE_TOKEN } from './support/server.js';
+
+const CLI = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
+const STREAMS = 100;
+const SHUTDOWN_TIMEOUT_MS = 4000;
+
+test('SIGTERM with 100 open streams drains them with retry hints and exits in time', async () => {
+  const dataDir = await mkdtemp(join(tmpdir(), 'pulse-shutdown-'));
+  const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'serve'], {
+    env: {
+      ...process.env,
+      PORT: '0',
+      DATA_DIR: dataDir,
+      DATABASE_URL: `sqlite:${join(dataDir, 'pulse.db')}`,
+      JWT_SECRET: TEST_JWT_SECRET,
+      SERVICE_TOKEN: TEST_SERVICE_TOKEN,
+      SHUTDOWN_TIMEOUT_MS: String(SHUTDOWN_TIMEOUT_MS),
+      MAX_STREAMS_PER_USER: '0',
+    },
+  });
+  let output = '';
+  child.stdout.on('data', (chunk) => (output += chunk));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  const streams: RawStream[] = [];
+
+  try {
+    const url = await listeningUrl(() => output);
+    const user = await registerUser(url);
+    for (let index = 0; index < STREAMS; index += 1) {
+      streams.push(await openRawStream(`${url}/api/events/stream`, user));
+    }
+    await Promise.all(streams.map((stream) => stream.waitFor((f) => f.event === 'connected')));
+    const endedAt: number[] = [];
+    for (const stream of streams) {
+      void stream.waitForEnd(SHUTDOWN_TIMEOUT_MS + 2000).then(() => endedAt.push(Date.now()));
+    }
+
+    const signalledAt = Date.now();
+    child.kill('SIGTERM');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const ready = await call(`${url}/readyz`);
+    const refusedEmit = await emit(url, { userId: user.id, eventType: 'x', data: {} });
+    const refusedStream = await call(`${url}/api/events/stream`, user);
+    const code = await exited;
+    const exitMs = Date.now() - signalledAt;
+
+    assert.equal(ready.status, 503, 'readiness fails first');
+    assert.equal(ready.body.code, 'SHUTTING_DOWN');
+    assert.equal(refusedEmit.status, 503);
+    assert.equal(refusedStream.status, 503);
+    assert.equal(code, 0);
+    assert.ok(exitMs < SHUTDOWN_TIMEOUT_MS, `exited after ${exitMs} ms`);
+    assert.ok(
+      streams.every((stream) => stream.ended),
+      'every stream ended',
+    );
+    const retries = streams.map((stream) => stream.frames.find((f) => f.retry !== undefined));
+    assert.ok(retries.every(Boolean), 'every stream got a retry hint');
+    assert.ok(new Set(retries.map((frame) => frame!.retry)).size > STREAMS / 2, 'hints vary');
+    const spread = Math.max(...endedAt) - Math.min(...endedAt);
+    assert.ok(spread > 500, `closes spread over ${spread} ms`);
+  } finally {
+    for (const stream of streams) stream.close();
+    if (child.exitCode === null) child.kill('SIGKILL');
+    await rm(dataDir, { recursive: true, force: true });
+  }
+});
+
+async function listeningUrl(read: () => string): Promise<string> {
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline) {
+    const line = read()
+      .split('\n')
+      .find((entry) => entry.includes('pulse listening'));
+    if (line) return JSON.parse(line).url as string;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`Pulse did not start: ${read()}`);
+}
