@@ -22,6 +22,11 @@ export interface Greeting {
   replayed: number;
   lastEventId?: string;
   syncRequired?: boolean;
+  /**
+   * Where this stream's position starts: a client that sees no event before it reconnects
+   * resumes from here, so events emitted while it was away are not lost.
+   */
+  resumeFrom: string;
 }
 
 /** The first frame of every stream. */

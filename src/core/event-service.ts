@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import { encodeFrame } from '../sse.js';
 import { ClientStream, type CloseReason } from './client-stream.js';
-import { connectedFrame, syncRequiredFrame } from './control-frames.js';
+import { connectedFrame, syncRequiredFrame, type Greeting } from './control-frames.js';
 import { Deadlines } from './deadlines.js';
 import { isEventId, type EventIdGenerator } from './event-ids.js';
 import type { EventFilter } from './event-filter.js';
@@ -97,6 +97,8 @@ export class EventService {
       onClose: (closed, reason) => this.#hub.remove(closed, reason),
     });
     this.#hub.add(stream);
+    // Every event with a larger id reaches this stream, live or by replay.
+    const position = String(this.#ids.last);
     if (request.tokenExpiresAt !== undefined) {
       scheduleTokenExpiry(stream, this.#hub, this.#deadlines, {
         expiresAt: request.tokenExpiresAt * 1000,
@@ -105,11 +107,11 @@ export class EventService {
     }
 
     if (request.lastEventId === undefined) {
-      this.#greet(stream, { resumed: false, replayed: 0 });
+      this.#greet(stream, { resumed: false, replayed: 0, resumeFrom: position });
       return stream;
     }
 
-    await this.#resume(stream, request.lastEventId);
+    await this.#resume(stream, request.lastEventId, position);
     return stream;
   }
 
@@ -127,9 +129,8 @@ export class EventService {
   // Live events are held from the moment the stream is registered, before history is read, so
   // an event emitted while the replay is prepared is in the replay, held, or both (and then
   // sent once): never neither.
-  async #resume(stream: ClientStream, lastEventId: string): Promise<void> {
+  async #resume(stream: ClientStream, lastEventId: string, position: string): Promise<void> {
     stream.holdLive();
-    const resumeFrom = String(this.#ids.last);
     const lastId = isEventId(lastEventId) ? Number(lastEventId) : Number.POSITIVE_INFINITY;
 
     const read = await this.#history.read(stream.userId, Number.isFinite(lastId) ? lastId : 0);
@@ -140,14 +141,20 @@ export class EventService {
     if (stream.closed) return;
 
     if (decision.kind === 'sync-required') {
-      this.#greet(stream, { resumed: false, replayed: 0, lastEventId, syncRequired: true });
-      this.#hub.sendTo(stream, syncRequiredFrame(decision.reason, lastEventId, resumeFrom));
+      const outcome = { resumed: false, replayed: 0, lastEventId, syncRequired: true };
+      this.#greet(stream, { ...outcome, resumeFrom: position });
+      this.#hub.sendTo(stream, syncRequiredFrame(decision.reason, lastEventId, position));
       stream.releaseLive(0);
       return;
     }
 
     const events = decision.events.filter((event) => stream.accepts(event.type));
-    this.#greet(stream, { resumed: true, replayed: events.length, lastEventId });
+    this.#greet(stream, {
+      resumed: true,
+      replayed: events.length,
+      lastEventId,
+      resumeFrom: position,
+    });
     for (const event of events) {
       if (!this.#hub.sendTo(stream, encodeFrame(event.type, event.json, event.id))) return;
       // A long replay must not overrun the socket buffer, or the stream is cut off as slow.
@@ -156,10 +163,7 @@ export class EventService {
     stream.releaseLive(lastId);
   }
 
-  #greet(
-    stream: ClientStream,
-    outcome: { resumed: boolean; replayed: number; lastEventId?: string; syncRequired?: boolean },
-  ): void {
+  #greet(stream: ClientStream, outcome: Omit<Greeting, 'userId' | 'connectionId'>): void {
     const greeting = { userId: stream.userId, connectionId: stream.id, ...outcome };
     this.#hub.sendTo(stream, connectedFrame(greeting));
   }
