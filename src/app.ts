@@ -1,3 +1,4 @@
+import type { Server } from 'node:http';
 import { createServiceTokenCheck } from './auth/service-token.js';
 import { createTokenService } from './auth/jwt.js';
 import { drainStreams } from './core/drain.js';
@@ -10,6 +11,8 @@ import { PayloadStats } from './core/payload-stats.js';
 import { RateLimiter } from './core/rate-limiter.js';
 import { TicketBook } from './core/tickets.js';
 import type { AppContext, ResolvedConfig } from './http/context.js';
+import { createMetricsRegistry, registerPulseMetrics, serveMetrics } from './http/metrics.js';
+import { RejectionCounter } from './http/rejections.js';
 import { buildServer } from './http/server.js';
 import type { Logger } from './log.js';
 import { openHistoryStore } from './store/open-history-store.js';
@@ -51,6 +54,7 @@ export async function startPulse(options: StartOptions): Promise<Pulse> {
   const history = await openHistory(config, onPoolError);
   const ids = new EventIdGenerator(await firstIdAfter(history));
 
+  const metrics = config.metricsEnabled || config.metricsPort > 0 ? createMetricsRegistry() : null;
   const stats = new PayloadStats(config.largePayloadBytes);
   const hub = new Hub({ heartbeatMs: config.heartbeatMs, stats, logger });
   const context: AppContext = {
@@ -63,6 +67,7 @@ export async function startPulse(options: StartOptions): Promise<Pulse> {
     events: new EventService(hub, history, ids, {
       maxBufferedBytes: config.maxBufferedBytes,
       tokenExpiryNoticeMs: config.tokenExpiryNoticeMs,
+      observeEmitLatency: metrics ? (seconds) => metrics.emitLatency.observe(seconds) : undefined,
     }),
     tickets: new TicketBook(TICKET_LIFETIME_MS, MAX_OUTSTANDING_TICKETS),
     emitLimits: {
@@ -71,10 +76,12 @@ export async function startPulse(options: StartOptions): Promise<Pulse> {
     },
     tokens: createTokenService(config.jwtSecret),
     isServiceToken: createServiceTokenCheck(config.serviceToken),
+    rejections: new RejectionCounter(),
     lifecycle: { shuttingDown: false },
   };
+  if (metrics) registerPulseMetrics(metrics.registry, context);
 
-  const app = await buildServer(context);
+  const app = await buildServer(context, config.metricsEnabled ? metrics?.registry : undefined);
   try {
     // Fastify's own "Server listening at …" line would not be a constant message.
     const listenTextResolver = () => 'server listening';
@@ -83,17 +90,28 @@ export async function startPulse(options: StartOptions): Promise<Pulse> {
     await Promise.all([store.close(), history.close()]);
     throw error;
   }
+  let metricsServer: Server | undefined;
+  try {
+    if (metrics && config.metricsPort > 0) {
+      metricsServer = await serveMetrics(metrics.registry, config.host, config.metricsPort);
+    }
+  } catch (error) {
+    await app.close();
+    await Promise.all([store.close(), history.close()]);
+    throw error;
+  }
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
 
   let closing: Promise<void> | undefined;
+  const closeServers = async () => {
+    metricsServer?.close();
+    metricsServer?.closeAllConnections();
+    await app.close();
+  };
   const close = () => {
-    closing ??= shutDown(
-      context,
-      () => app.close(),
-      () => app.server.closeAllConnections(),
-    );
+    closing ??= shutDown(context, closeServers, () => app.server.closeAllConnections());
     return closing;
   };
 

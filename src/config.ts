@@ -27,6 +27,8 @@ export interface Config {
   readonly emitRateLimitPerUser: number;
   readonly tokenExpiryNoticeMs: number;
   readonly shutdownTimeoutMs: number;
+  readonly metricsEnabled: boolean;
+  readonly metricsPort: number;
   readonly corsOrigins: readonly string[];
   readonly logLevel: string;
 }
@@ -78,6 +80,8 @@ export function loadConfig(env: Env = process.env): Config {
     emitRateLimitPerUser: integer(env, 'EMIT_RATE_LIMIT_PER_USER', 100, 0, 10_000_000),
     tokenExpiryNoticeMs: integer(env, 'TOKEN_EXPIRY_NOTICE_MS', 60_000, 0, 24 * 3_600_000),
     shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 100, 600_000),
+    metricsEnabled: boolean(env, 'METRICS_ENABLED', false),
+    metricsPort: integer(env, 'METRICS_PORT', 0, 0, 65535),
     corsOrigins: origins(env),
     logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
   };

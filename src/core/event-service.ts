@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import { encodeFrame } from '../sse.js';
-import { ClientStream, type CloseReason } from './client-stream.js';
+import { ClientStream } from './client-stream.js';
 import { connectedFrame, syncRequiredFrame, type Greeting } from './control-frames.js';
 import { Deadlines } from './deadlines.js';
 import { isEventId, type EventIdGenerator } from './event-ids.js';
@@ -40,7 +40,13 @@ export interface OpenStreamRequest {
 export interface EventServiceOptions {
   readonly maxBufferedBytes: number;
   readonly tokenExpiryNoticeMs: number;
+  /** Hears how long each emit took from its call to its last write, in seconds. */
+  readonly observeEmitLatency?: (seconds: number) => void;
 }
+
+// Emitters choose event types, so counts per type are capped; the rest share one row.
+const MAX_COUNTED_TYPES = 200;
+const OTHER_TYPES = '(other)';
 
 /**
  * Accepts events and opens streams. Each event gets an id, is recorded in history and is
@@ -54,6 +60,7 @@ export class EventService {
   readonly #options: EventServiceOptions;
   readonly #deadlines = new Deadlines();
   readonly #queues = new Map<string, Promise<unknown>>();
+  readonly #emittedByType = new Map<string, number>();
 
   constructor(
     hub: Hub,
@@ -69,6 +76,8 @@ export class EventService {
 
   /** Records an event and sends it to every open stream of its user that wants it. */
   emit(input: EmitInput): Promise<EmitResult> {
+    const startedAt = performance.now();
+
     return this.#inUserOrder(input.userId, async () => {
       const { userId, type, data, idempotencyKey } = input;
       if (idempotencyKey !== undefined) {
@@ -82,6 +91,9 @@ export class EventService {
       await this.#history.append({ id: eventId, userId, type, json, createdAt, idempotencyKey });
 
       const connectionsNotified = this.#hub.deliver(userId, encodeFrame(type, json, eventId));
+      this.#count(type);
+      this.#options.observeEmitLatency?.((performance.now() - startedAt) / 1000);
+
       return { eventId, connectionsNotified, duplicate: false };
     });
   }
@@ -115,9 +127,9 @@ export class EventService {
     return stream;
   }
 
-  /** Ends every stream, for example on shutdown. */
-  closeAll(reason: CloseReason): void {
-    for (const stream of this.#hub.allStreams()) stream.close(reason);
+  /** Events emitted since start, by type (duplicates not counted). */
+  emittedByType(): Record<string, number> {
+    return Object.fromEntries(this.#emittedByType);
   }
 
   /** Releases timers; streams are left to their owner. */
@@ -166,6 +178,12 @@ export class EventService {
   #greet(stream: ClientStream, outcome: Omit<Greeting, 'userId' | 'connectionId'>): void {
     const greeting = { userId: stream.userId, connectionId: stream.id, ...outcome };
     this.#hub.sendTo(stream, connectedFrame(greeting));
+  }
+
+  #count(type: string): void {
+    const counted = this.#emittedByType;
+    const key = counted.has(type) || counted.size < MAX_COUNTED_TYPES ? type : OTHER_TYPES;
+    counted.set(key, (counted.get(key) ?? 0) + 1);
   }
 
   #inUserOrder<T>(userId: string, task: () => Promise<T>): Promise<T> {

@@ -8,6 +8,7 @@ import type { Hub } from '../core/hub.js';
 import type { PayloadStats } from '../core/payload-stats.js';
 import type { Logger } from '../log.js';
 import type { UserStore } from '../store/user-store.js';
+import type { RejectionCounter } from './rejections.js';
 
 /** Configuration once the secrets are known. */
 export type ResolvedConfig = Config & { readonly jwtSecret: string; readonly serviceToken: string };
@@ -26,6 +27,8 @@ export interface AppContext {
   readonly stats: PayloadStats;
   readonly tokens: TokenService;
   readonly isServiceToken: (presented: string) => boolean;
+  /** Requests refused, by code, for metrics. */
+  readonly rejections: RejectionCounter;
   /** Set when shutdown begins: readiness fails and new streams and emits are refused. */
   readonly lifecycle: { shuttingDown: boolean };
 }

@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { errorBody, PulseError, type ErrorCode } from '../errors.js';
 import { pathOnly } from '../log.js';
+import type { RejectionCounter } from './rejections.js';
 
 // Fastify's own error codes, answered with ours so that clients see one vocabulary.
 const FASTIFY_CODES: Record<string, ErrorCode> = {
@@ -23,10 +24,11 @@ declare module 'fastify' {
 }
 
 /** Installs the error and not-found handlers: every failure answers `{success, message, code}`. */
-export function installErrorHandling(app: FastifyInstance): void {
+export function installErrorHandling(app: FastifyInstance, rejections: RejectionCounter): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const { code, message, headers } = classify(error, request);
     const status = new PulseError(code).status;
+    rejections.count(code);
 
     if (status >= 500) request.log.error({ err: error }, 'request failed');
     void reply.status(status).headers(headers).send(errorBody(code, message));
@@ -34,6 +36,7 @@ export function installErrorHandling(app: FastifyInstance): void {
 
   app.setNotFoundHandler((request: FastifyRequest, reply: FastifyReply) => {
     const message = `No route for ${request.method} ${pathOnly(request.url)}`;
+    rejections.count('NOT_FOUND');
     void reply.status(404).send(errorBody('NOT_FOUND', message));
   });
 }

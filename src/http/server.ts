@@ -1,6 +1,7 @@
 import cors from '@fastify/cors';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { answerClientError, answerFrameworkError } from './client-errors.js';
+import type { Registry } from 'prom-client';
 import type { AppContext } from './context.js';
 import { installErrorHandling } from './error-handler.js';
 import { installRequestLogging } from './request-log.js';
@@ -14,8 +15,14 @@ import { streamRoutes } from './routes/stream-routes.js';
 // Requests other than emits are small: sign-up forms and debug calls.
 const DEFAULT_BODY_LIMIT = 64 * 1024;
 
-/** Builds the HTTP server around an application context; the caller listens and closes. */
-export async function buildServer(context: AppContext): Promise<FastifyInstance> {
+/**
+ * Builds the HTTP server around an application context; the caller listens and closes. With
+ * `metrics`, `GET /metrics` serves it (METRICS_ENABLED).
+ */
+export async function buildServer(
+  context: AppContext,
+  metrics?: Registry,
+): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: context.logger as FastifyBaseLogger,
     // Per-request lines are written by request-log.ts instead of Fastify's defaults.
@@ -30,7 +37,7 @@ export async function buildServer(context: AppContext): Promise<FastifyInstance>
 
   // Pulse speaks JSON only; other bodies get 415 rather than a confusing validation error.
   app.removeContentTypeParser('text/plain');
-  installErrorHandling(app);
+  installErrorHandling(app, context.rejections);
   installRequestLogging(app);
   await registerCors(app, context);
 
@@ -39,6 +46,11 @@ export async function buildServer(context: AppContext): Promise<FastifyInstance>
   await app.register(async (scope) => streamRoutes(scope, context));
   await app.register(async (scope) => emitRoutes(scope, context));
   await app.register(async (scope) => serviceRoutes(scope, context));
+  if (metrics) {
+    app.get('/metrics', async (_request, reply) =>
+      reply.type(metrics.contentType).send(await metrics.metrics()),
+    );
+  }
   if (context.config.eventsDebug) {
     await app.register(async (scope) => debugRoutes(scope, context));
   }
