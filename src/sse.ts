@@ -16,7 +16,8 @@ export const STREAM_HEADERS = {
 export interface EncodedFrame {
   readonly type: string;
   readonly id: string | undefined;
-  readonly text: string;
+  /** The UTF-8 bytes of the whole frame, encoded once and shared by every stream. */
+  readonly bytes: Buffer;
   readonly dataBytes: number;
 }
 
@@ -26,10 +27,11 @@ export interface EncodedFrame {
  * parser ignores such ids), which Pulse's own ids never do.
  */
 export function encodeFrame(type: string, json: string, id?: string): EncodedFrame {
-  const idLine = id === undefined ? '' : `id: ${id}\n`;
-  const text = `${idLine}event: ${type}\ndata: ${json}\n\n`;
+  const head = id === undefined ? `event: ${type}\ndata: ` : `id: ${id}\nevent: ${type}\ndata: `;
+  const bytes = Buffer.from(`${head}${json}\n\n`);
 
-  return { type, id, text, dataBytes: Buffer.byteLength(json) };
+  // Everything around the JSON is ASCII (ids are digits, types are checked), one byte a char.
+  return { type, id, bytes, dataBytes: bytes.length - head.length - 2 };
 }
 
 /** A `retry:` field: the reconnection time, in milliseconds, that EventSource should use. */

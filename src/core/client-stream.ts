@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type { EncodedFrame } from '../sse.js';
 import { acceptAll, type EventFilter } from './event-filter.js';
+import { flushScheduler } from './flush-scheduler.js';
 
 /** Why a stream ended; used in logs and counters. */
 export type CloseReason =
@@ -19,9 +20,10 @@ export interface ClientStreamOptions {
 let nextStreamNumber = 0;
 
 /**
- * One open event stream: a browser tab or device. Writes made in the same tick go out in one
- * socket write (cork until the next tick), so a burst of events costs one syscall, not one per
- * event. A stream never waits on its client: if the client falls behind, it is closed.
+ * One open event stream: a browser tab or device. Output is queued and handed to the socket
+ * once per turn of the event loop (see flush-scheduler.ts), so a burst of events costs one
+ * syscall, not one per event. A stream never waits on its client: if the client falls behind
+ * (queued plus unsent bytes over the limit), it is closed.
  *
  * While a resume is being replayed from history, live events are held back and sent after the
  * replay, skipping any the replay already sent, so the client sees no gap and no duplicate.
@@ -39,7 +41,8 @@ export class ClientStream {
   #heldLive: EncodedFrame[] | undefined;
   #heldBytes = 0;
   #lastSentId = 0;
-  #corked = false;
+  #queued: Buffer[] = [];
+  #queuedBytes = 0;
   #closed = false;
 
   constructor(response: ServerResponse, userId: string, options: ClientStreamOptions) {
@@ -68,7 +71,7 @@ export class ClientStream {
 
   /** Bytes accepted but not yet handed to the kernel. */
   get bufferedBytes(): number {
-    return this.#response.writableLength;
+    return this.#queuedBytes + this.#response.writableLength;
   }
 
   /** Offers an emitted event: held during a replay, otherwise written if the filter wants it. */
@@ -77,7 +80,7 @@ export class ClientStream {
 
     if (this.#heldLive) {
       this.#heldLive.push(frame);
-      this.#heldBytes += frame.text.length;
+      this.#heldBytes += frame.bytes.length;
       if (this.#heldBytes > this.#maxBufferedBytes) this.close('slow_consumer');
       return !this.#closed;
     }
@@ -89,7 +92,7 @@ export class ClientStream {
   send(frame: EncodedFrame): boolean {
     if (frame.id !== undefined) this.#lastSentId = Number(frame.id);
 
-    return this.write(frame.text);
+    return this.write(frame.bytes);
   }
 
   /** Starts holding live events back while history is replayed. */
@@ -113,8 +116,9 @@ export class ClientStream {
     }
   }
 
-  /** Resolves when the socket buffer has drained, or the stream has ended. */
+  /** Resolves when everything queued has reached the kernel, or the stream has ended. */
   drained(): Promise<void> {
+    this.flush();
     if (this.#closed || this.#response.writableLength === 0) return Promise.resolve();
 
     return new Promise((resolve) => {
@@ -128,18 +132,16 @@ export class ClientStream {
     });
   }
 
-  /** Queues text for the client; false when the stream has ended or was just cut off. */
-  write(text: string): boolean {
+  /** Queues bytes for the client; false when the stream has ended or was just cut off. */
+  write(chunk: Buffer | string): boolean {
     if (this.#closed) return false;
 
-    if (!this.#corked) {
-      this.#corked = true;
-      this.#response.cork();
-      process.nextTick(uncork, this);
-    }
-    this.#response.write(text);
+    const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    if (this.#queued.length === 0) flushScheduler.mark(this);
+    this.#queued.push(bytes);
+    this.#queuedBytes += bytes.length;
 
-    if (this.#response.writableLength > this.#maxBufferedBytes) {
+    if (this.bufferedBytes > this.#maxBufferedBytes) {
       this.close('slow_consumer');
       return false;
     }
@@ -147,7 +149,7 @@ export class ClientStream {
     return true;
   }
 
-  /** Ends the stream. Safe to call more than once. */
+  /** Ends the stream, after flushing what is queued. Safe to call more than once. */
   close(reason: CloseReason): void {
     if (this.#closed) return;
 
@@ -158,16 +160,20 @@ export class ClientStream {
       return;
     }
 
+    this.flush();
     this.#finish(reason);
     this.#response.end();
   }
 
-  /** Sends what was corked in this tick. */
+  /** Hands everything queued to the socket in one write. */
   flush(): void {
-    if (!this.#corked) return;
+    const queued = this.#queued;
+    if (queued.length === 0 || this.#closed) return;
 
-    this.#corked = false;
-    this.#response.uncork();
+    this.#queued = [];
+    const total = this.#queuedBytes;
+    this.#queuedBytes = 0;
+    this.#response.write(queued.length === 1 ? queued[0]! : Buffer.concat(queued, total));
   }
 
   #finish(reason: CloseReason): void {
@@ -175,11 +181,10 @@ export class ClientStream {
 
     this.#closed = true;
     this.#heldLive = undefined;
+    this.#queued = [];
+    this.#queuedBytes = 0;
+    flushScheduler.forget(this);
     for (const cleanup of this.cleanups.splice(0)) cleanup();
     this.#onClose(this, reason);
   }
-}
-
-function uncork(stream: ClientStream): void {
-  stream.flush();
 }

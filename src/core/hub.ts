@@ -158,7 +158,7 @@ export class Hub {
     let written = 0;
 
     for (const stream of this.allStreams()) {
-      if (stream.write(frame.text)) written += 1;
+      if (stream.write(frame.bytes)) written += 1;
     }
     this.#options.stats.record(frame.type, frame.dataBytes, written);
     this.#options.logger.debug({ streams: written }, 'heartbeat sent');

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { pathOnly } from '../log.js';
+import { pathOnly, type Logger } from '../log.js';
 
 /**
  * The one place that decides what a request logs. Successful requests log at debug (an emit
@@ -8,6 +8,9 @@ import { pathOnly } from '../log.js';
  */
 export function installRequestLogging(app: FastifyInstance): void {
   app.addHook('onResponse', async (request, reply) => {
+    // The hot path (an emit answered 200) must not pay for a line nobody will see.
+    if (reply.statusCode < 400 && !(request.log as Logger).isLevelEnabled('debug')) return;
+
     const entry = {
       method: request.method,
       url: pathOnly(request.url),

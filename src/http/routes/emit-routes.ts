@@ -44,6 +44,23 @@ const emitSchema = {
     type: 'object',
     properties: { 'idempotency-key': IDEMPOTENCY_KEY },
   },
+  // A response schema lets Fastify serialize the answer with a compiled function.
+  response: {
+    200: {
+      type: 'object',
+      properties: {
+        success: { type: 'boolean' },
+        message: { type: 'string' },
+        userId: { type: 'string' },
+        eventType: { type: 'string' },
+        eventId: { type: 'string' },
+        connectionsNotified: { type: 'integer' },
+        hasActiveConnections: { type: 'boolean' },
+        duplicate: { type: 'boolean' },
+        batchSize: { type: 'integer' },
+      },
+    },
+  },
 };
 
 const fieldMessages = {
