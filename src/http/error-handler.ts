@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { errorBody, PulseError, type ErrorCode } from '../errors.js';
 import { pathOnly } from '../log.js';
+import { describeSchemaError } from './schema-errors.js';
 import type { RejectionCounter } from './rejections.js';
 
 // Fastify's own error codes, answered with ours so that clients see one vocabulary.
@@ -13,7 +14,7 @@ const FASTIFY_CODES: Record<string, ErrorCode> = {
   FST_ERR_CTP_INVALID_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
 };
 
-/** Field-specific wording for schema failures, keyed by `<part>.<field>`; see `describe`. */
+/** Field-specific wording for schema failures, keyed by `<part>.<field>`. */
 export type FieldMessages = Record<string, string>;
 
 declare module 'fastify' {
@@ -51,26 +52,13 @@ function classify(
 
   if (error.validation) {
     const messages = request.routeOptions.config.fieldMessages ?? {};
-    return { code: 'VALIDATION_FAILED', message: describe(error, messages), headers: {} };
+    const part = error.validationContext ?? 'body';
+    const message = describeSchemaError(error.validation[0], part, messages);
+    return { code: 'VALIDATION_FAILED', message, headers: {} };
   }
 
   const mapped = error.code ? FASTIFY_CODES[error.code] : undefined;
   if (mapped) return { code: mapped, headers: {} };
 
   return { code: 'INTERNAL_ERROR', headers: {} };
-}
-
-// Builds a message that names the field: "userId must be 24 hexadecimal characters".
-function describe(error: FastifyError, messages: FieldMessages): string {
-  const [first] = error.validation ?? [];
-  if (!first) return 'The request is not valid';
-
-  const part = error.validationContext ?? 'body';
-  const missing = (first.params as { missingProperty?: string }).missingProperty;
-  const field = missing ?? first.instancePath.slice(1).replaceAll('/', '.');
-
-  if (field === '') return `The ${part} must be a JSON object`;
-  if (missing) return `${field} is required`;
-
-  return messages[`${part}.${field}`] ?? `${field} ${first.message ?? 'is not valid'}`;
 }

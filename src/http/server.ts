@@ -4,8 +4,10 @@ import { answerClientError, answerFrameworkError } from './client-errors.js';
 import type { Registry } from 'prom-client';
 import type { AppContext } from './context.js';
 import { installErrorHandling } from './error-handler.js';
+import { registerOpenApi } from './openapi.js';
 import { installRequestLogging } from './request-log.js';
 import { authRoutes } from './routes/auth-routes.js';
+import { batchRoutes } from './routes/batch-routes.js';
 import { debugRoutes } from './routes/debug-routes.js';
 import { emitRoutes } from './routes/emit-routes.js';
 import { healthRoutes } from './routes/health-routes.js';
@@ -40,11 +42,13 @@ export async function buildServer(
   installErrorHandling(app, context.rejections);
   installRequestLogging(app);
   await registerCors(app, context);
+  await registerOpenApi(app);
 
   await app.register(async (scope) => healthRoutes(scope, context));
   await app.register(async (scope) => authRoutes(scope, context));
   await app.register(async (scope) => streamRoutes(scope, context));
   await app.register(async (scope) => emitRoutes(scope, context));
+  await app.register(async (scope) => batchRoutes(scope, context));
   await app.register(async (scope) => serviceRoutes(scope, context));
   if (metrics) {
     app.get('/metrics', async (_request, reply) =>

@@ -4,11 +4,16 @@ import { PulseError } from '../../errors.js';
 import { toPublicUser } from '../../store/user-store.js';
 import { currentUser, requireUser } from '../authenticate.js';
 import type { AppContext } from '../context.js';
+import { describedAs, USER_AUTH } from '../route-docs.js';
 
 const email = { type: 'string', minLength: 3, maxLength: 254, pattern: '^[^\\s@]+@[^\\s@]+$' };
 const password = { type: 'string', minLength: 8, maxLength: 1024 };
 
+const meDoc = describedAs('The signed-in user', USER_AUTH);
+const deleteDoc = describedAs('Delete the account and end its open streams', USER_AUTH);
+
 const registerSchema = {
+  summary: 'Create an account; answers with a token',
   body: {
     type: 'object',
     required: ['email', 'password'],
@@ -17,6 +22,7 @@ const registerSchema = {
 };
 
 const loginSchema = {
+  summary: 'Sign in; answers with a token',
   body: {
     type: 'object',
     required: ['email', 'password'],
@@ -76,13 +82,13 @@ export async function authRoutes(app: FastifyInstance, context: AppContext): Pro
     },
   );
 
-  app.get('/api/auth/me', { onRequest: signedIn }, async (request) => {
+  app.get('/api/auth/me', { onRequest: signedIn, schema: meDoc }, async (request) => {
     const { id, email: address, name } = currentUser(request);
 
     return { success: true, user: { id, email: address, name } };
   });
 
-  app.delete('/api/auth/me', { onRequest: signedIn }, async (request) => {
+  app.delete('/api/auth/me', { onRequest: signedIn, schema: deleteDoc }, async (request) => {
     const { id } = currentUser(request);
 
     await store.deleteUser(id);

@@ -3,6 +3,7 @@ import { PulseError } from '../../errors.js';
 import { isUserId } from '../../ids.js';
 import { currentUser, requireUser } from '../authenticate.js';
 import type { AppContext } from '../context.js';
+import { describedAs, USER_AUTH } from '../route-docs.js';
 
 const MAX_TEST_MESSAGE_LENGTH = 1000;
 
@@ -14,41 +15,49 @@ export async function debugRoutes(app: FastifyInstance, context: AppContext): Pr
   const { hub, events, stats } = context;
   const signedIn = requireUser(context);
 
-  app.get('/api/events/debug/connections', { onRequest: signedIn }, async (request) => {
-    const { opened, closedByReason } = hub.counters();
+  app.get(
+    '/api/events/debug/connections',
+    { onRequest: signedIn, schema: describedAs('Open streams by user', USER_AUTH) },
+    async (request) => {
+      const { opened, closedByReason } = hub.counters();
 
-    return {
-      success: true,
-      totalUsers: hub.totalUsers,
-      totalConnections: hub.totalConnections,
-      users: hub.connectionsByUser(),
-      requestedBy: currentUser(request).id,
-      streamsOpened: opened,
-      streamsClosed: closedByReason,
-    };
-  });
+      return {
+        success: true,
+        totalUsers: hub.totalUsers,
+        totalConnections: hub.totalConnections,
+        users: hub.connectionsByUser(),
+        requestedBy: currentUser(request).id,
+        streamsOpened: opened,
+        streamsClosed: closedByReason,
+      };
+    },
+  );
 
-  app.get('/api/events/debug/history', { onRequest: signedIn }, async () => {
-    const { historyStore, historySize, historyTtlMs, historyMaxBytes } = context.config;
-    const usage = await context.history.usage();
+  app.get(
+    '/api/events/debug/history',
+    { onRequest: signedIn, schema: describedAs('What history holds', USER_AUTH) },
+    async () => {
+      const { historyStore, historySize, historyTtlMs, historyMaxBytes } = context.config;
+      const usage = await context.history.usage();
 
-    return {
-      success: true,
-      history: {
-        store: historyStore,
-        ...usage,
-        limits: {
-          eventsPerUser: historySize,
-          ttlMs: historyTtlMs,
-          maxBytes: historyStore === 'memory' ? historyMaxBytes : null,
+      return {
+        success: true,
+        history: {
+          store: historyStore,
+          ...usage,
+          limits: {
+            eventsPerUser: historySize,
+            ttlMs: historyTtlMs,
+            maxBytes: historyStore === 'memory' ? historyMaxBytes : null,
+          },
         },
-      },
-    };
-  });
+      };
+    },
+  );
 
   app.get<{ Params: { userId?: string } }>(
     '/api/events/debug/count/:userId?',
-    { onRequest: signedIn },
+    { onRequest: signedIn, schema: describedAs('Open streams of a user', USER_AUTH) },
     async (request) => {
       const userId = (request.params.userId || currentUser(request).id).toLowerCase();
       if (!isUserId(userId)) {
@@ -60,30 +69,38 @@ export async function debugRoutes(app: FastifyInstance, context: AppContext): Pr
     },
   );
 
-  app.post('/api/events/debug/test', { onRequest: signedIn }, async (request) => {
-    const userId = currentUser(request).id;
-    const message = testMessage(request.body);
+  app.post(
+    '/api/events/debug/test',
+    { onRequest: signedIn, schema: describedAs('Send test:event to your own streams', USER_AUTH) },
+    async (request) => {
+      const userId = currentUser(request).id;
+      const message = testMessage(request.body);
 
-    const { eventId, connectionsNotified } = await events.emit({
-      userId,
-      type: 'test:event',
-      data: { message, requestedBy: userId },
-    });
+      const { eventId, connectionsNotified } = await events.emit({
+        userId,
+        type: 'test:event',
+        data: { message, requestedBy: userId },
+      });
 
-    return {
+      return {
+        success: true,
+        message: 'Test event sent',
+        eventId,
+        sentToConnections: connectionsNotified,
+        userId,
+        hasActiveConnections: connectionsNotified > 0,
+      };
+    },
+  );
+
+  app.get(
+    '/api/events/debug/payload-stats',
+    { onRequest: signedIn, schema: describedAs('Frames and bytes written', USER_AUTH) },
+    async () => ({
       success: true,
-      message: 'Test event sent',
-      eventId,
-      sentToConnections: connectionsNotified,
-      userId,
-      hasActiveConnections: connectionsNotified > 0,
-    };
-  });
-
-  app.get('/api/events/debug/payload-stats', { onRequest: signedIn }, async () => ({
-    success: true,
-    stats: stats.report(),
-  }));
+      stats: stats.report(),
+    }),
+  );
 }
 
 function testMessage(body: unknown): string {

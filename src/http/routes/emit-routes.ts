@@ -2,47 +2,23 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { PulseError } from '../../errors.js';
 import { requireService } from '../authenticate.js';
 import type { AppContext } from '../context.js';
-import { MAX_DATA_DEPTH, nestsDeeperThan } from '../json-depth.js';
-
-/** Most items an analytics batch may carry in `data.analytics`. */
-export const MAX_ANALYTICS_ITEMS = 50;
-
-/** Event types that Pulse itself sends on streams; emitters may not forge them. */
-export const RESERVED_EVENT_TYPES = [
-  'connected',
-  'heartbeat',
-  'sync:required',
-  'auth:expiring',
-  'auth:expired',
-];
-
-const IDEMPOTENCY_KEY = {
-  type: 'string',
-  minLength: 1,
-  maxLength: 128,
-  pattern: '^[\\x21-\\x7e]+$',
-};
+import { SERVICE_AUTH } from '../route-docs.js';
+import {
+  checkEmitRate,
+  checkEventData,
+  EMIT_FIELD_MESSAGES,
+  EMIT_ITEM_SCHEMA,
+  IDEMPOTENCY_KEY_SCHEMA,
+  type EmitItem,
+} from '../emit-rules.js';
 
 const emitSchema = {
-  body: {
-    type: 'object',
-    required: ['userId', 'eventType', 'data'],
-    properties: {
-      userId: { type: 'string', pattern: '^[0-9a-fA-F]{24}$' },
-      eventType: {
-        type: 'string',
-        minLength: 1,
-        maxLength: 64,
-        pattern: '^[A-Za-z0-9:_.-]+$',
-        not: { enum: RESERVED_EVENT_TYPES },
-      },
-      data: { type: 'object' },
-      eventId: IDEMPOTENCY_KEY,
-    },
-  },
+  summary: 'Send one event to every open stream of a user',
+  security: SERVICE_AUTH,
+  body: EMIT_ITEM_SCHEMA,
   headers: {
     type: 'object',
-    properties: { 'idempotency-key': IDEMPOTENCY_KEY },
+    properties: { 'idempotency-key': IDEMPOTENCY_KEY_SCHEMA },
   },
   // A response schema lets Fastify serialize the answer with a compiled function.
   response: {
@@ -63,41 +39,23 @@ const emitSchema = {
   },
 };
 
-const fieldMessages = {
-  'body.userId': 'userId must be 24 hexadecimal characters',
-  'body.eventType':
-    'eventType must be 1 to 64 characters of A-Z a-z 0-9 : _ . - and not a reserved type ' +
-    `(${RESERVED_EVENT_TYPES.join(', ')})`,
-  'body.data': 'data must be a JSON object',
-  'body.eventId': 'eventId must be 1 to 128 printable ASCII characters without spaces',
-  'headers.idempotency-key':
-    'Idempotency-Key must be 1 to 128 printable ASCII characters without spaces',
-};
-
-interface EmitBody {
-  userId: string;
-  eventType: string;
-  data: Record<string, unknown>;
-  eventId?: string;
-}
-
 /** The emit route for backend services. */
 export async function emitRoutes(app: FastifyInstance, context: AppContext): Promise<void> {
   const { events, hub, lifecycle } = context;
 
-  app.post<{ Body: EmitBody }>(
+  app.post<{ Body: EmitItem }>(
     '/api/events/emit',
     {
       onRequest: requireService(context),
       bodyLimit: context.config.maxEventBytes,
       schema: emitSchema,
-      config: { fieldMessages },
+      config: { fieldMessages: EMIT_FIELD_MESSAGES },
     },
     async (request) => {
       if (lifecycle.shuttingDown) throw new PulseError('SHUTTING_DOWN');
       const { eventType, data } = request.body;
       const userId = request.body.userId.toLowerCase();
-      const batchSize = checkData(data);
+      const batchSize = checkEventData(data);
       const idempotencyKey = idempotencyKeyOf(request);
       checkEmitRate(context, userId);
 
@@ -119,26 +77,7 @@ export async function emitRoutes(app: FastifyInstance, context: AppContext): Pro
   );
 }
 
-// Checks what the schema cannot say; returns the analytics batch size, if it is one.
-function checkData(data: Record<string, unknown>): number | undefined {
-  if (nestsDeeperThan(data, MAX_DATA_DEPTH)) {
-    throw new PulseError('VALIDATION_FAILED', `data may nest at most ${MAX_DATA_DEPTH} levels`);
-  }
-
-  const items = data.analytics;
-  if (!Array.isArray(items)) return undefined;
-
-  if (items.length > MAX_ANALYTICS_ITEMS) {
-    throw new PulseError(
-      'VALIDATION_FAILED',
-      `data.analytics may hold at most ${MAX_ANALYTICS_ITEMS} items, got ${items.length}`,
-    );
-  }
-
-  return items.length;
-}
-
-function idempotencyKeyOf(request: FastifyRequest<{ Body: EmitBody }>): string | undefined {
+function idempotencyKeyOf(request: FastifyRequest<{ Body: EmitItem }>): string | undefined {
   const header = request.headers['idempotency-key'];
   const fromHeader = typeof header === 'string' ? header : undefined;
   const fromBody = request.body.eventId;
@@ -148,16 +87,4 @@ function idempotencyKeyOf(request: FastifyRequest<{ Body: EmitBody }>): string |
   }
 
   return fromBody ?? fromHeader;
-}
-
-// There is one service token, so the service-wide limit has one key.
-function checkEmitRate(context: AppContext, userId: string): void {
-  const { total, perUser } = context.emitLimits;
-
-  for (const decision of [total.hit('service'), perUser.hit(userId)]) {
-    if (decision.allowed) continue;
-    throw new PulseError('RATE_LIMITED', undefined, {
-      'Retry-After': String(decision.retryAfterSeconds),
-    });
-  }
 }

@@ -1,23 +1,31 @@
 import type { FastifyInstance } from 'fastify';
 import { errorBody } from '../../errors.js';
 import type { AppContext } from '../context.js';
+import { describedAs } from '../route-docs.js';
 
 /** Liveness and readiness, for load balancers and orchestrators. */
 export async function healthRoutes(app: FastifyInstance, context: AppContext): Promise<void> {
-  app.get('/healthz', async () => ({ success: true, status: 'ok' }));
+  app.get('/healthz', { schema: describedAs('Liveness') }, async () => ({
+    success: true,
+    status: 'ok',
+  }));
 
-  app.get('/readyz', async (request, reply) => {
-    if (context.lifecycle.shuttingDown) {
-      return reply.status(503).send(errorBody('SHUTTING_DOWN'));
-    }
+  app.get(
+    '/readyz',
+    { schema: describedAs('Readiness: the database answers') },
+    async (request, reply) => {
+      if (context.lifecycle.shuttingDown) {
+        return reply.status(503).send(errorBody('SHUTTING_DOWN'));
+      }
 
-    try {
-      await context.store.ping();
-    } catch (error) {
-      request.log.error({ err: error }, 'database unreachable');
-      return reply.status(503).send(errorBody('NOT_READY', 'The database is not reachable'));
-    }
+      try {
+        await context.store.ping();
+      } catch (error) {
+        request.log.error({ err: error }, 'database unreachable');
+        return reply.status(503).send(errorBody('NOT_READY', 'The database is not reachable'));
+      }
 
-    return { success: true, status: 'ready' };
-  });
+      return { success: true, status: 'ready' };
+    },
+  );
 }

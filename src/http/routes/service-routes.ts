@@ -5,8 +5,11 @@ import { PulseError } from '../../errors.js';
 import { toPublicUser } from '../../store/user-store.js';
 import { requireService } from '../authenticate.js';
 import type { AppContext } from '../context.js';
+import { SERVICE_AUTH } from '../route-docs.js';
 
 const ensureUserSchema = {
+  summary: 'Find or create a user by email (for importers)',
+  security: SERVICE_AUTH,
   body: {
     type: 'object',
     required: ['email'],

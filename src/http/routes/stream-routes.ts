@@ -5,12 +5,29 @@ import { PulseError } from '../../errors.js';
 import { STREAM_HEADERS } from '../../sse.js';
 import { currentUser, requireStreamUser, requireUser } from '../authenticate.js';
 import type { AppContext } from '../context.js';
+import { describedAs, USER_AUTH } from '../route-docs.js';
 
 // Longer ids than this are not ours; refuse them before they reach a log or a query.
 const MAX_LAST_EVENT_ID_LENGTH = 64;
 
 // Spread the retries of clients turned away from a full server over a few seconds.
 const SERVER_FULL_RETRY_SECONDS = 5;
+
+const streamDoc = {
+  ...describedAs('The event stream (text/event-stream)', USER_AUTH),
+  description:
+    'Server-Sent Events. Resume with the Last-Event-ID header or lastEventId; filter with ' +
+    'events=a,b,prefix:*; authenticate with a Bearer JWT, token=<jwt> or ticket=<ticket>.',
+  querystring: {
+    type: 'object',
+    properties: {
+      token: { type: 'string' },
+      ticket: { type: 'string' },
+      lastEventId: { type: 'string' },
+      events: { type: 'string' },
+    },
+  },
+};
 
 interface StreamQuery {
   events?: string;
@@ -24,7 +41,7 @@ export async function streamRoutes(app: FastifyInstance, context: AppContext): P
   app.get<{ Querystring: StreamQuery }>(
     '/api/events/stream',
     // A HEAD request would register a stream that nobody can read.
-    { onRequest: requireStreamUser(context), exposeHeadRoute: false },
+    { onRequest: requireStreamUser(context), exposeHeadRoute: false, schema: streamDoc },
     async (request, reply) => {
       if (lifecycle.shuttingDown) throw new PulseError('SHUTTING_DOWN');
       const user = currentUser(request);
@@ -56,17 +73,24 @@ export async function streamRoutes(app: FastifyInstance, context: AppContext): P
     },
   );
 
-  app.post('/api/events/ticket', { onRequest: requireUser(context) }, async (request) => {
-    const user = currentUser(request);
-    const ticket = tickets.issue({ userId: user.id, tokenExpiresAt: user.tokenExpiresAt });
-    if (!ticket) {
-      throw new PulseError('SERVER_FULL', 'Too many stream tickets are outstanding', {
-        'Retry-After': String(SERVER_FULL_RETRY_SECONDS),
-      });
-    }
+  app.post(
+    '/api/events/ticket',
+    {
+      onRequest: requireUser(context),
+      schema: describedAs('A single-use stream ticket', USER_AUTH),
+    },
+    async (request) => {
+      const user = currentUser(request);
+      const ticket = tickets.issue({ userId: user.id, tokenExpiresAt: user.tokenExpiresAt });
+      if (!ticket) {
+        throw new PulseError('SERVER_FULL', 'Too many stream tickets are outstanding', {
+          'Retry-After': String(SERVER_FULL_RETRY_SECONDS),
+        });
+      }
 
-    return { success: true, ticket, expiresIn: tickets.lifetimeSeconds };
-  });
+      return { success: true, ticket, expiresIn: tickets.lifetimeSeconds };
+    },
+  );
 }
 
 function checkStreamLimits(context: AppContext, userId: string): void {

@@ -1,0 +1,118 @@
+import { Ajv } from 'ajv';
+import { PulseError } from '../errors.js';
+import type { AppContext } from './context.js';
+import { MAX_DATA_DEPTH, nestsDeeperThan } from './json-depth.js';
+import { describeSchemaError } from './schema-errors.js';
+
+/** Most items an analytics batch may carry in `data.analytics`. */
+export const MAX_ANALYTICS_ITEMS = 50;
+
+/** Event types that Pulse itself sends on streams; emitters may not forge them. */
+export const RESERVED_EVENT_TYPES = [
+  'connected',
+  'heartbeat',
+  'sync:required',
+  'auth:expiring',
+  'auth:expired',
+];
+
+/** An emitter's idempotency key: printable ASCII without spaces. */
+export const IDEMPOTENCY_KEY_SCHEMA = {
+  type: 'string',
+  minLength: 1,
+  maxLength: 128,
+  pattern: '^[\\x21-\\x7e]+$',
+};
+
+/** One event as an emitter posts it, to `/emit` or as an item of `/emit/batch`. */
+export const EMIT_ITEM_SCHEMA = {
+  type: 'object',
+  required: ['userId', 'eventType', 'data'],
+  properties: {
+    userId: { type: 'string', pattern: '^[0-9a-fA-F]{24}$' },
+    eventType: {
+      type: 'string',
+      minLength: 1,
+      maxLength: 64,
+      pattern: '^[A-Za-z0-9:_.-]+$',
+      not: { enum: RESERVED_EVENT_TYPES },
+    },
+    data: { type: 'object' },
+    eventId: IDEMPOTENCY_KEY_SCHEMA,
+  },
+};
+
+const KEY_RULE = '1 to 128 printable ASCII characters without spaces';
+
+/** Plain-language messages for schema failures, keyed by `<part>.<field>`. */
+export const EMIT_FIELD_MESSAGES: Record<string, string> = {
+  'body.userId': 'userId must be 24 hexadecimal characters',
+  'body.eventType':
+    'eventType must be 1 to 64 characters of A-Z a-z 0-9 : _ . - and not a reserved type ' +
+    `(${RESERVED_EVENT_TYPES.join(', ')})`,
+  'body.data': 'data must be a JSON object',
+  'body.eventId': `eventId must be ${KEY_RULE}`,
+  'headers.idempotency-key': `Idempotency-Key must be ${KEY_RULE}`,
+};
+
+/** One event, checked. */
+export interface EmitItem {
+  userId: string;
+  eventType: string;
+  data: Record<string, unknown>;
+  eventId?: string;
+}
+
+/**
+ * Checks what a schema cannot say: how deep `data` nests and how long an analytics batch is.
+ * Returns the analytics batch size, when `data.analytics` is an array.
+ */
+export function checkEventData(data: Record<string, unknown>): number | undefined {
+  if (nestsDeeperThan(data, MAX_DATA_DEPTH)) {
+    throw new PulseError('VALIDATION_FAILED', `data may nest at most ${MAX_DATA_DEPTH} levels`);
+  }
+
+  const items = data.analytics;
+  if (!Array.isArray(items)) return undefined;
+
+  if (items.length > MAX_ANALYTICS_ITEMS) {
+    throw new PulseError(
+      'VALIDATION_FAILED',
+      `data.analytics may hold at most ${MAX_ANALYTICS_ITEMS} items, got ${items.length}`,
+    );
+  }
+
+  return items.length;
+}
+
+/** Counts an emit against the service-wide and per-user limits; throws RATE_LIMITED past them. */
+export function checkEmitRate(context: AppContext, userId: string): void {
+  const { total, perUser } = context.emitLimits;
+
+  // There is one service token, so the service-wide limit has one key.
+  for (const decision of [total.hit('service'), perUser.hit(userId)]) {
+    if (decision.allowed) continue;
+    throw new PulseError('RATE_LIMITED', undefined, {
+      'Retry-After': String(decision.retryAfterSeconds),
+    });
+  }
+}
+
+const itemValidator = new Ajv({ allErrors: false }).compile<EmitItem>(EMIT_ITEM_SCHEMA);
+
+/**
+ * Checks one item of a batch on its own, with the same rules and messages as `/emit`, so that
+ * one bad item is reported without sinking the others.
+ */
+export function checkEmitItem(item: unknown, maxEventBytes: number): EmitItem {
+  if (!itemValidator(item)) {
+    const message = describeSchemaError(itemValidator.errors?.[0], 'body', EMIT_FIELD_MESSAGES);
+    throw new PulseError('VALIDATION_FAILED', message);
+  }
+  checkEventData(item.data);
+  if (JSON.stringify(item).length > maxEventBytes) {
+    throw new PulseError('PAYLOAD_TOO_LARGE', `An event may be at most ${maxEventBytes} bytes`);
+  }
+
+  return { ...item, userId: item.userId.toLowerCase() };
+}
