@@ -21,6 +21,7 @@ import type { UserStore } from './store/user-store.js';
 
 const TICKET_LIFETIME_MS = 60_000;
 const MAX_OUTSTANDING_TICKETS = 100_000;
+const MAX_TICKETS_PER_USER = 20;
 
 // Streams close over at most this long on shutdown, leaving the rest of the timeout for
 // in-flight requests and the database.
@@ -69,7 +70,7 @@ export async function startPulse(options: StartOptions): Promise<Pulse> {
       tokenExpiryNoticeMs: config.tokenExpiryNoticeMs,
       observeEmitLatency: metrics ? (seconds) => metrics.emitLatency.observe(seconds) : undefined,
     }),
-    tickets: new TicketBook(TICKET_LIFETIME_MS, MAX_OUTSTANDING_TICKETS),
+    tickets: new TicketBook(TICKET_LIFETIME_MS, MAX_OUTSTANDING_TICKETS, MAX_TICKETS_PER_USER),
     emitLimits: {
       total: new RateLimiter(config.emitRateLimit),
       perUser: new RateLimiter(config.emitRateLimitPerUser),

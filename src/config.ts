@@ -86,7 +86,21 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
   };
 
+  checkConsistency(config);
+
   return Object.freeze(config);
+}
+
+// Settings that are fine alone but not together.
+function checkConsistency(config: Config): void {
+  // An event must fit in a stream's buffer with room to spare, or every stream of its user
+  // would be cut off as a slow consumer, again on every resume.
+  if (config.maxBufferedBytes < 2 * config.maxEventBytes) {
+    throw new ConfigError(
+      'MAX_BUFFERED_BYTES',
+      `must be at least twice MAX_EVENT_BYTES (${2 * config.maxEventBytes})`,
+    );
+  }
 }
 
 function text(env: Env, name: string, fallback: string): string {

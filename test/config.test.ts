@@ -43,10 +43,12 @@ describe('configuration', () => {
       { DATABASE_URL: 'mysql://localhost/db' },
       { CORS_ORIGINS: 'localhost:5173' },
       { JWT_SECRET: 'short' },
+      { MAX_BUFFERED_BYTES: '100000', MAX_EVENT_BYTES: '65536' },
     ];
 
     for (const env of cases) {
-      const [name] = Object.keys(env);
+      const name =
+        Object.keys(env)[0] === 'MAX_BUFFERED_BYTES' ? 'MAX_BUFFERED_BYTES' : Object.keys(env)[0];
       assert.throws(
         () => loadConfig(env),
         (error: unknown) => error instanceof ConfigError && error.message.startsWith(`${name}:`),

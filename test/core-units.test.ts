@@ -82,23 +82,26 @@ describe('RateLimiter', () => {
 
 describe('TicketBook', () => {
   test('redeems a ticket once, and not after it expires', () => {
-    const book = new TicketBook(60_000, 10);
+    const book = new TicketBook(60_000, 10, 5);
     const holder = { userId: 'u', tokenExpiresAt: 123 };
-    const first = book.issue(holder, 0)!;
-    const second = book.issue(holder, 0)!;
+    const first = book.issue(holder, 0);
+    const second = book.issue(holder, 0);
 
     assert.deepEqual(book.redeem(first, 59_999), holder);
     assert.equal(book.redeem(first, 59_999), undefined, 'single use');
     assert.equal(book.redeem(second, 60_000), undefined, 'expired');
   });
 
-  test('caps the tickets outstanding', () => {
-    const book = new TicketBook(60_000, 2);
+  test('caps the tickets outstanding, in all and per user', () => {
+    const book = new TicketBook(60_000, 3, 2);
+    const holder = (userId: string) => ({ userId, tokenExpiresAt: undefined });
 
-    assert.ok(book.issue({ userId: 'u', tokenExpiresAt: undefined }, 0));
-    assert.ok(book.issue({ userId: 'u', tokenExpiresAt: undefined }, 0));
-    assert.equal(book.issue({ userId: 'u', tokenExpiresAt: undefined }, 0), undefined);
-    assert.ok(book.issue({ userId: 'u', tokenExpiresAt: undefined }, 60_000), 'expired ones go');
+    assert.equal(book.issue(holder('u'), 0).length, 32);
+    assert.equal(book.issue(holder('u'), 0).length, 32);
+    assert.equal(book.issue(holder('u'), 0), 'user-limit');
+    assert.equal(book.issue(holder('v'), 0).length, 32);
+    assert.equal(book.issue(holder('w'), 0), 'full');
+    assert.equal(book.issue(holder('u'), 60_000).length, 32, 'expired ones go');
   });
 });
 

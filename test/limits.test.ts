@@ -146,6 +146,31 @@ describe('stream tickets', () => {
     assert.equal(forged.body.code, 'TICKET_INVALID');
   });
 
+  test('are capped per user, and refused once the JWT behind them has expired', async () => {
+    const server = await serverWith({});
+    const user = await registerUser(server.url);
+    const answers = [];
+    for (let index = 0; index < 21; index += 1) {
+      answers.push(await call(`${server.url}/api/events/ticket`, { token: user.token, body: {} }));
+    }
+    const other = await registerUser(server.url);
+    const shortLived = await new SignJWT({ id: other.id })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setExpirationTime(Math.floor(Date.now() / 1000) + 1)
+      .sign(new TextEncoder().encode(TEST_JWT_SECRET));
+    const issued = await call(`${server.url}/api/events/ticket`, { token: other.token, body: {} });
+    const late = await call(`${server.url}/api/events/ticket`, { token: shortLived, body: {} });
+    await new Promise((resolve) => setTimeout(resolve, 2100));
+    const afterExpiry = await call(`${server.url}/api/events/stream?ticket=${late.body.ticket}`);
+
+    assert.equal(answers[19]!.status, 200);
+    assert.equal(answers[20]!.status, 429);
+    assert.equal(answers[20]!.body.code, 'RATE_LIMITED');
+    assert.equal(issued.status, 200, 'other users still get tickets');
+    assert.equal(afterExpiry.status, 401);
+    assert.equal(afterExpiry.body.code, 'TOKEN_EXPIRED');
+  });
+
   test('are issued only to a signed-in user', async () => {
     const server = await serverWith({});
     const { status, body } = await call(`${server.url}/api/events/ticket`, { body: {} });

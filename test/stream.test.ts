@@ -63,12 +63,14 @@ describe('the event stream', () => {
     assert.equal(stream.headers.connection, 'keep-alive');
     assert.equal(stream.headers['x-accel-buffering'], 'no');
     assert.equal(stream.headers['content-encoding'], undefined);
-    assert.equal(connected!.id, undefined);
+    // The greeting's id is the stream's position, so a reconnect before any event resumes.
+    assert.equal(connected!.id, connected!.json.resumeFrom);
+    assert.match(connected!.id!, /^\d+$/);
     assert.equal(connected!.json.type, 'connected');
     assert.equal(connected!.json.userId, user.id);
     assert.equal(connected!.json.message, 'Real-time event stream established');
     assert.equal(typeof connected!.json.timestamp, 'number');
-    assert.match(stream.raw, /^event: connected\ndata: \{[^\n]*\}\n\n/);
+    assert.match(stream.raw, /^id: \d+\nevent: connected\ndata: \{[^\n]*\}\n\n/);
   });
 
   test('accepts the token from the query string', async () => {

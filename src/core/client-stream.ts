@@ -64,6 +64,11 @@ export class ClientStream {
     }
   }
 
+  /** Tells whether live events are being held back (the stream is not greeted yet). */
+  get holding(): boolean {
+    return this.#heldLive !== undefined;
+  }
+
   /** Tells whether the stream has ended. */
   get closed(): boolean {
     return this.#closed;
@@ -81,7 +86,8 @@ export class ClientStream {
     if (this.#heldLive) {
       this.#heldLive.push(frame);
       this.#heldBytes += frame.bytes.length;
-      if (this.#heldBytes > this.#maxBufferedBytes) this.close('slow_consumer');
+      // Half the budget: released on top of a replay's buffered half, it still fits.
+      if (this.#heldBytes > this.#maxBufferedBytes / 2) this.close('slow_consumer');
       return !this.#closed;
     }
 
@@ -102,7 +108,7 @@ export class ClientStream {
 
   /**
    * Ends the hold: writes the held events that are newer than `sentThrough` and than anything
-   * already sent. With `sentThrough` 0 after a sync, every held event goes out.
+   * already sent (the replay, or the position that `connected` or `sync:required` gave).
    */
   releaseLive(sentThrough: number): void {
     const held = this.#heldLive ?? [];
@@ -116,17 +122,23 @@ export class ClientStream {
     }
   }
 
-  /** Resolves when everything queued has reached the kernel, or the stream has ended. */
-  drained(): Promise<void> {
+  /**
+   * Flushes, then resolves when the socket drains, the stream ends, or `maxWaitMs` passes,
+   * whichever comes first. Node emits 'drain' only after a write was refused, so below its
+   * high-water mark the wait is simply the timeout.
+   */
+  drained(maxWaitMs: number): Promise<void> {
     this.flush();
-    if (this.#closed || this.#response.writableLength === 0) return Promise.resolve();
+    if (this.#closed) return Promise.resolve();
 
     return new Promise((resolve) => {
       const done = () => {
+        clearTimeout(timer);
         this.#response.off('drain', done);
         this.#response.off('close', done);
         resolve();
       };
+      const timer = setTimeout(done, maxWaitMs);
       this.#response.on('drain', done);
       this.#response.on('close', done);
     });

@@ -8,8 +8,8 @@ const SYNC_MESSAGES: Record<SyncReason, string> = {
   unknown_id: 'Your last event id is not one this server issued; reload your state',
 };
 
-// Control frames carry no id, except sync:required (see below): they are about the
-// connection, not events a client resumes from.
+// Control frames are about the connection, not events a client resumes from: they carry no
+// id, except the two that set the client's position (connected and sync:required).
 function control(type: string, fields: Record<string, unknown>, id?: string): EncodedFrame {
   return encodeFrame(type, JSON.stringify({ type, timestamp: Date.now(), ...fields }), id);
 }
@@ -19,7 +19,10 @@ export interface Greeting {
   userId: string;
   connectionId: string;
   resumed: boolean;
+  /** Events replayed in the first page of the replay (at most 100). */
   replayed: number;
+  /** True when more pages of replay follow the first. */
+  moreToReplay?: boolean;
   lastEventId?: string;
   syncRequired?: boolean;
   /**
@@ -29,11 +32,17 @@ export interface Greeting {
   resumeFrom: string;
 }
 
-/** The first frame of every stream. */
-export function connectedFrame(greeting: Greeting): EncodedFrame {
+/**
+ * The first frame of every stream. It carries an id, so a browser's EventSource that loses the
+ * connection before any event still sends a `Last-Event-ID` on its own reconnect: the stream's
+ * starting position for a fresh stream, or the client's own last id for a resume (a drop in
+ * the middle of the replay must not skip the rest of it).
+ */
+export function connectedFrame(greeting: Greeting, id: string): EncodedFrame {
   const { userId, ...rest } = greeting;
+  const fields = { userId, message: 'Real-time event stream established', ...rest };
 
-  return control('connected', { userId, message: 'Real-time event stream established', ...rest });
+  return control('connected', fields, id);
 }
 
 /**

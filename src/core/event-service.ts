@@ -5,7 +5,7 @@ import { connectedFrame, syncRequiredFrame, type Greeting } from './control-fram
 import { Deadlines } from './deadlines.js';
 import { isEventId, type EventIdGenerator } from './event-ids.js';
 import type { EventFilter } from './event-filter.js';
-import { decideResume, type HistoryStore } from './history.js';
+import { decideResume, type HistoryEvent, type HistoryStore } from './history.js';
 import type { Hub } from './hub.js';
 import { scheduleTokenExpiry } from './token-expiry.js';
 
@@ -43,6 +43,15 @@ export interface EventServiceOptions {
   /** Hears how long each emit took from its call to its last write, in seconds. */
   readonly observeEmitLatency?: (seconds: number) => void;
 }
+
+// Resumes read and send history this many events at a time.
+const REPLAY_PAGE_SIZE = 100;
+
+// A replay waits this long for a client to take what was sent before giving up on it.
+const REPLAY_STALL_MS = 15_000;
+
+// How long a replay waits for room before it looks again.
+const REPLAY_POLL_MS = 10;
 
 // Emitters choose event types, so counts per type are capped; the rest share one row.
 const MAX_COUNTED_TYPES = 200;
@@ -108,22 +117,33 @@ export class EventService {
       filter: request.filter,
       onClose: (closed, reason) => this.#hub.remove(closed, reason),
     });
-    this.#hub.add(stream);
-    // Every event with a larger id reaches this stream, live or by replay.
-    const position = String(this.#ids.last);
-    if (request.tokenExpiresAt !== undefined) {
+
+    // Registered in the user's emit queue, so no emit for this user is half done: every event
+    // with an id above `position` reaches this stream (live, or in the replay), and none at
+    // or below it is still on its way.
+    const position = await this.#inUserOrder(request.userId, async () => {
+      stream.holdLive();
+      // The client may have gone while the stream waited for its turn.
+      if (!stream.closed) this.#hub.add(stream);
+      return String(this.#ids.last);
+    });
+    if (stream.closed) return stream;
+
+    if (request.lastEventId === undefined) {
+      this.#greet(stream, { resumed: false, replayed: 0, resumeFrom: position }, position);
+      stream.releaseLive(Number(position));
+    } else {
+      await this.#resume(stream, request.lastEventId, position);
+    }
+
+    // Scheduled only now, so that `connected` is always the first frame of a stream.
+    if (request.tokenExpiresAt !== undefined && !stream.closed) {
       scheduleTokenExpiry(stream, this.#hub, this.#deadlines, {
         expiresAt: request.tokenExpiresAt * 1000,
         noticeMs: this.#options.tokenExpiryNoticeMs,
       });
     }
 
-    if (request.lastEventId === undefined) {
-      this.#greet(stream, { resumed: false, replayed: 0, resumeFrom: position });
-      return stream;
-    }
-
-    await this.#resume(stream, request.lastEventId, position);
     return stream;
   }
 
@@ -142,10 +162,13 @@ export class EventService {
   // an event emitted while the replay is prepared is in the replay, held, or both (and then
   // sent once): never neither.
   async #resume(stream: ClientStream, lastEventId: string, position: string): Promise<void> {
-    stream.holdLive();
     const lastId = isEventId(lastEventId) ? Number(lastEventId) : Number.POSITIVE_INFINITY;
+    const afterId = Number.isFinite(lastId) ? lastId : 0;
+    // Only an id of our own shape is echoed into an `id:` line; anything else could smuggle
+    // a line break into the stream.
+    const greetingId = Number.isFinite(lastId) ? lastEventId : position;
 
-    const read = await this.#history.read(stream.userId, Number.isFinite(lastId) ? lastId : 0);
+    const read = await this.#history.read(stream.userId, afterId, undefined, REPLAY_PAGE_SIZE);
     // Another instance sharing a database history may have issued newer ids than this one; an
     // id is unknown only if no instance could have issued it yet.
     const newestPossible = Math.max(this.#ids.last, Date.now() * 1000);
@@ -154,30 +177,78 @@ export class EventService {
 
     if (decision.kind === 'sync-required') {
       const outcome = { resumed: false, replayed: 0, lastEventId, syncRequired: true };
-      this.#greet(stream, { ...outcome, resumeFrom: position });
+      this.#greet(stream, { ...outcome, resumeFrom: position }, greetingId);
       this.#hub.sendTo(stream, syncRequiredFrame(decision.reason, lastEventId, position));
-      stream.releaseLive(0);
+      stream.releaseLive(Number(position));
       return;
     }
 
-    const events = decision.events.filter((event) => stream.accepts(event.type));
-    this.#greet(stream, {
-      resumed: true,
-      replayed: events.length,
-      lastEventId,
-      resumeFrom: position,
-    });
-    for (const event of events) {
-      if (!this.#hub.sendTo(stream, encodeFrame(event.type, event.json, event.id))) return;
-      // A long replay must not overrun the socket buffer, or the stream is cut off as slow.
-      if (stream.bufferedBytes > this.#options.maxBufferedBytes / 2) await stream.drained();
-    }
-    stream.releaseLive(lastId);
+    const replayed = await this.#replay(stream, greetingId, position, decision.events);
+    if (replayed === undefined) return;
+    stream.releaseLive(replayed);
   }
 
-  #greet(stream: ClientStream, outcome: Omit<Greeting, 'userId' | 'connectionId'>): void {
+  // Sends history page by page, waiting for the socket between pages so that neither the
+  // replay nor a long history is held in memory at once. Returns the last id sent, or
+  // undefined when the stream ended on the way.
+  async #replay(
+    stream: ClientStream,
+    lastEventId: string,
+    position: string,
+    firstPage: HistoryEvent[],
+  ): Promise<number | undefined> {
+    const greeting = { resumed: true, lastEventId, resumeFrom: position };
+    let page = firstPage;
+    let sentThrough = Number(lastEventId);
+    let greeted = false;
+
+    for (;;) {
+      const wanted = page.filter((event) => stream.accepts(event.type));
+      // The greeting counts the first page; later pages follow without another greeting.
+      if (!greeted) {
+        const moreToReplay = page.length === REPLAY_PAGE_SIZE;
+        this.#greet(stream, { ...greeting, replayed: wanted.length, moreToReplay }, lastEventId);
+      }
+      greeted = true;
+
+      for (const event of wanted) {
+        if (!this.#hub.sendTo(stream, encodeFrame(event.type, event.json, event.id))) return;
+        if (!(await this.#waitForRoom(stream))) return;
+      }
+      if (page.length < REPLAY_PAGE_SIZE) return Math.max(sentThrough, lastIdOf(page));
+
+      sentThrough = lastIdOf(page);
+      page = (await this.#history.read(stream.userId, sentThrough, undefined, REPLAY_PAGE_SIZE))
+        .events;
+      if (stream.closed) return;
+    }
+  }
+
+  // A replay must not overrun the socket buffer (the stream would be cut off as slow), nor
+  // wait for ever on a client that stopped reading. Waiting gives up the event loop, which is
+  // also what lets Node hand the corked writes to the socket at all.
+  async #waitForRoom(stream: ClientStream): Promise<boolean> {
+    const deadline = Date.now() + REPLAY_STALL_MS;
+
+    while (stream.bufferedBytes > this.#options.maxBufferedBytes / 2) {
+      if (stream.closed) return false;
+      if (Date.now() > deadline) {
+        stream.close('slow_consumer');
+        return false;
+      }
+      await stream.drained(REPLAY_POLL_MS);
+    }
+
+    return !stream.closed;
+  }
+
+  #greet(
+    stream: ClientStream,
+    outcome: Omit<Greeting, 'userId' | 'connectionId'>,
+    frameId: string,
+  ): void {
     const greeting = { userId: stream.userId, connectionId: stream.id, ...outcome };
-    this.#hub.sendTo(stream, connectedFrame(greeting));
+    this.#hub.sendTo(stream, connectedFrame(greeting, frameId));
   }
 
   #count(type: string): void {
@@ -200,4 +271,10 @@ export class EventService {
 
     return result;
   }
+}
+
+function lastIdOf(events: HistoryEvent[]): number {
+  const last = events.at(-1);
+
+  return last === undefined ? 0 : Number(last.id);
 }

@@ -40,8 +40,12 @@ export interface HistoryUsage {
 export interface HistoryStore {
   /** Records an event. Events of one user arrive in increasing id order. */
   append(event: HistoryEvent): Promise<void>;
-  /** The user's retained events with id greater than `afterId`, and the floor below them. */
-  read(userId: string, afterId: number, now?: number): Promise<HistoryRead>;
+  /**
+   * The user's retained events with id greater than `afterId` (at most `limit` of them, oldest
+   * first), and the floor below them. Resumes read in pages so a long history is never loaded
+   * whole.
+   */
+  read(userId: string, afterId: number, now?: number, limit?: number): Promise<HistoryRead>;
   /** The id of a retained event of this user with this idempotency key. */
   findByIdempotencyKey(userId: string, key: string, now?: number): Promise<string | undefined>;
   /** The largest id ever stored, so ids keep growing across restarts. */

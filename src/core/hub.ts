@@ -158,6 +158,8 @@ export class Hub {
     let written = 0;
 
     for (const stream of this.allStreams()) {
+      // A stream still being greeted gets no heartbeat: `connected` must come first.
+      if (stream.holding) continue;
       if (stream.write(frame.bytes)) written += 1;
     }
     this.#options.stats.record(frame.type, frame.dataBytes, written);

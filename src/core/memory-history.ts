@@ -13,8 +13,12 @@ export interface MemoryHistoryLimits extends HistoryLimits {
 }
 
 interface Entry {
-  readonly event: HistoryEvent;
+  /** Cleared on release: the queue may keep the slot a while, never the payload. */
+  event: HistoryEvent | undefined;
   readonly bytes: number;
+  readonly id: number;
+  readonly userId: string;
+  readonly createdAt: number;
   held: boolean;
 }
 
@@ -50,7 +54,14 @@ export class MemoryHistory implements HistoryStore {
   }
 
   async append(event: HistoryEvent): Promise<void> {
-    const entry: Entry = { event, bytes: sizeOf(event), held: true };
+    const entry: Entry = {
+      event,
+      bytes: sizeOf(event),
+      id: Number(event.id),
+      userId: event.userId,
+      createdAt: event.createdAt,
+      held: true,
+    };
     const user = this.#userFor(event.userId);
 
     user.entries.push(entry);
@@ -61,13 +72,18 @@ export class MemoryHistory implements HistoryStore {
 
     if (user.entries.length > this.#limits.size) {
       const oldest = user.entries.shift()!;
-      user.droppedThrough = Number(oldest.event.id);
+      user.droppedThrough = oldest.id;
       this.#release(oldest);
     }
     this.#trim(event.createdAt);
   }
 
-  async read(userId: string, afterId: number, now = Date.now()): Promise<HistoryRead> {
+  async read(
+    userId: string,
+    afterId: number,
+    now = Date.now(),
+    limit = Infinity,
+  ): Promise<HistoryRead> {
     this.#trim(now);
     const user = this.#users.get(userId);
     const floor = Math.max(this.#globalFloor, user?.droppedThrough ?? 0);
@@ -75,7 +91,8 @@ export class MemoryHistory implements HistoryStore {
 
     const events: HistoryEvent[] = [];
     for (const entry of user.entries) {
-      if (Number(entry.event.id) > afterId) events.push(entry.event);
+      if (events.length >= limit) break;
+      if (Number(entry.event!.id) > afterId) events.push(entry.event!);
     }
 
     return { floor, events };
@@ -84,7 +101,7 @@ export class MemoryHistory implements HistoryStore {
   async findByIdempotencyKey(userId: string, key: string, now = Date.now()) {
     this.#trim(now);
 
-    return this.#byKey.get(keyOf(userId, key))?.event.id;
+    return this.#byKey.get(keyOf(userId, key))?.event?.id;
   }
 
   async newestId(): Promise<number | undefined> {
@@ -123,29 +140,30 @@ export class MemoryHistory implements HistoryStore {
 
     while (this.#queueHead < this.#queue.length) {
       const entry = this.#queue[this.#queueHead]!;
-      const expired = entry.event.createdAt < expiredBefore;
+      const expired = entry.createdAt < expiredBefore;
       if (entry.held && !expired && this.#bytes <= this.#limits.maxBytes) break;
 
       this.#queueHead += 1;
       if (!entry.held) continue;
 
-      this.#globalFloor = Math.max(this.#globalFloor, Number(entry.event.id));
-      const user = this.#users.get(entry.event.userId);
+      this.#globalFloor = Math.max(this.#globalFloor, entry.id);
+      const user = this.#users.get(entry.userId);
       user?.entries.shift();
-      if (user?.entries.length === 0) this.#users.delete(entry.event.userId);
+      if (user?.entries.length === 0) this.#users.delete(entry.userId);
       this.#release(entry);
     }
     this.#compactQueue();
   }
 
   #release(entry: Entry): void {
+    const key = entry.event?.idempotencyKey;
     entry.held = false;
+    entry.event = undefined;
     this.#bytes -= entry.bytes;
     this.#events -= 1;
 
-    const { userId, idempotencyKey } = entry.event;
-    if (idempotencyKey && this.#byKey.get(keyOf(userId, idempotencyKey)) === entry) {
-      this.#byKey.delete(keyOf(userId, idempotencyKey));
+    if (key && this.#byKey.get(keyOf(entry.userId, key)) === entry) {
+      this.#byKey.delete(keyOf(entry.userId, key));
     }
   }
 

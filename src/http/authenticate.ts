@@ -66,6 +66,11 @@ export function requireStreamUser(context: AppContext) {
 
     const holder = typeof ticket === 'string' ? context.tickets.redeem(ticket) : undefined;
     if (!holder) throw new PulseError('TICKET_INVALID');
+    // The ticket outlives nothing: a JWT that expired since it asked for one opens nothing.
+    const expiresAt = holder.tokenExpiresAt;
+    if (expiresAt !== undefined && expiresAt * 1000 <= Date.now()) {
+      throw new PulseError('TOKEN_EXPIRED');
+    }
     const user = await context.store.findById(holder.userId);
     if (!user) throw new PulseError('USER_NOT_FOUND');
 

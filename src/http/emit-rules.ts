@@ -89,13 +89,15 @@ export function checkEventData(data: Record<string, unknown>): number | undefine
 export function checkEmitRate(context: AppContext, userId: string): void {
   const { total, perUser } = context.emitLimits;
 
+  // The user's own limit first: one flooded user must not use up the service-wide budget.
   // There is one service token, so the service-wide limit has one key.
-  for (const decision of [total.hit('service'), perUser.hit(userId)]) {
-    if (decision.allowed) continue;
-    throw new PulseError('RATE_LIMITED', undefined, {
-      'Retry-After': String(decision.retryAfterSeconds),
-    });
-  }
+  const decision = perUser.hit(userId);
+  const overall = decision.allowed ? total.hit('service') : decision;
+  if (overall.allowed) return;
+
+  throw new PulseError('RATE_LIMITED', undefined, {
+    'Retry-After': String(overall.retryAfterSeconds),
+  });
 }
 
 const itemValidator = new Ajv({ allErrors: false }).compile<EmitItem>(EMIT_ITEM_SCHEMA);

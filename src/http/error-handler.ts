@@ -31,7 +31,8 @@ export function installErrorHandling(app: FastifyInstance, rejections: Rejection
     const status = new PulseError(code).status;
     rejections.count(code);
 
-    if (status >= 500) request.log.error({ err: error }, 'request failed');
+    // Refusals (a full server, a shutdown) are expected; only a fault is an error.
+    if (code === 'INTERNAL_ERROR') request.log.error({ err: error }, 'request failed');
     void reply.status(status).headers(headers).send(errorBody(code, message));
   });
 
@@ -47,7 +48,10 @@ function classify(
   request: FastifyRequest,
 ): { code: ErrorCode; message?: string; headers: Record<string, string> } {
   if (error instanceof PulseError) {
-    return { code: error.code, message: error.message, headers: error.headers };
+    // A client turned away by a shutdown should come back soon, to another instance.
+    const headers =
+      error.code === 'SHUTTING_DOWN' ? { 'Retry-After': '1', ...error.headers } : error.headers;
+    return { code: error.code, message: error.message, headers };
   }
 
   if (error.validation) {

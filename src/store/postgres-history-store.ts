@@ -178,14 +178,20 @@ export class PostgresHistoryStore implements HistoryStore {
   }
 
   /** The user's events after `afterId`, and the floor below which history may have a gap. */
-  async read(userId: string, afterId: number, now = Date.now()): Promise<HistoryRead> {
+  async read(
+    userId: string,
+    afterId: number,
+    now = Date.now(),
+    limit?: number,
+  ): Promise<HistoryRead> {
     await this.#expire(now);
 
     // Events are read before the floor: a trim in between can only raise the floor, which
     // errs towards a needless sync rather than a replay with a silent gap.
     const events = await this.#pool.query<EventRow>(
-      `SELECT ${EVENT_COLUMNS} FROM pulse_events WHERE user_id = $1 AND id > $2 ORDER BY id`,
-      [userId, afterId],
+      `SELECT ${EVENT_COLUMNS} FROM pulse_events WHERE user_id = $1 AND id > $2 ORDER BY id
+       LIMIT $3`,
+      [userId, afterId, limit ?? null],
     );
     const floor = await this.#pool.query<{ floor: string | null }>(
       'SELECT max(dropped_through) AS floor FROM pulse_history_floors WHERE scope IN ($1, $2)',

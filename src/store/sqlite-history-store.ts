@@ -60,7 +60,7 @@ interface UsageRow {
 
 /** The statements that only read. */
 interface Queries {
-  events: Database.Statement<[string, number], EventRow>;
+  events: Database.Statement<[string, number, number], EventRow>;
   floor: Database.Statement<[string, string], number | null>;
   keyed: Database.Statement<[string, string, number], number>;
   newest: Database.Statement<[], number | null>;
@@ -80,8 +80,10 @@ export class SqliteHistoryStore implements HistoryStore {
   // The `now` of the last age trim, so that trims run at most once per interval.
   #expiredAt = Number.NEGATIVE_INFINITY;
 
-  /** Opens (creating if missing) the database file, its parent folder and the tables. */
-  /** `coverageStart`: the id before which a new database holds nothing (recorded once). */
+  /**
+   * Opens (creating if missing) the database file, its parent folder and the tables.
+   * `coverageStart` is the id before which a new database holds nothing (recorded once).
+   */
   constructor(filename: string, limits: HistoryLimits, coverageStart = Date.now() * 1000) {
     if (filename !== ':memory:' && filename !== '') {
       mkdirSync(dirname(filename), { recursive: true });
@@ -127,12 +129,12 @@ export class SqliteHistoryStore implements HistoryStore {
   }
 
   /** The user's events after `afterId`, and the floor below which history may have a gap. */
-  async read(userId: string, afterId: number, now = Date.now()): Promise<HistoryRead> {
+  async read(userId: string, afterId: number, now = Date.now(), limit = -1): Promise<HistoryRead> {
     this.#expire(now);
 
     // Events are read before the floor: a trim in between can only raise the floor, which
     // errs towards a needless sync rather than a replay with a silent gap.
-    const rows = this.#queries.events.all(userId, afterId);
+    const rows = this.#queries.events.all(userId, afterId, limit);
     const floor = this.#queries.floor.get(GLOBAL_SCOPE, userId);
 
     return { floor: Math.max(0, floor ?? 0), events: rows.map(toEvent) };
@@ -180,7 +182,7 @@ export class SqliteHistoryStore implements HistoryStore {
 function prepareQueries(database: Database.Database): Queries {
   return {
     events: database.prepare(
-      `SELECT ${EVENT_COLUMNS} FROM pulse_events WHERE user_id = ? AND id > ? ORDER BY id`,
+      `SELECT ${EVENT_COLUMNS} FROM pulse_events WHERE user_id = ? AND id > ? ORDER BY id LIMIT ?`,
     ),
     floor: database
       .prepare<[string, string], number | null>(

@@ -65,12 +65,8 @@ export class ResumingClient {
     for (; this.#seen < stream.frames.length; this.#seen += 1) {
       const frame = stream.frames[this.#seen]!;
       if (frame.id !== undefined) this.lastEventId = frame.id;
-      if (frame.event === 'connected') {
-        this.connects.push(frame);
-        // A client that has seen no event yet still has a position to resume from.
-        this.lastEventId ??= frame.json.resumeFrom;
-      } else if (frame.id !== undefined && frame.event !== 'sync:required')
-        this.received.push(frame);
+      if (frame.event === 'connected') this.connects.push(frame);
+      else if (frame.id !== undefined && frame.event !== 'sync:required') this.received.push(frame);
     }
   }
 }

@@ -3,6 +3,7 @@ import { PulseError } from '../../errors.js';
 import { isUserId } from '../../ids.js';
 import { currentUser, requireUser } from '../authenticate.js';
 import type { AppContext } from '../context.js';
+import { checkEmitRate } from '../emit-rules.js';
 import { describedAs, USER_AUTH } from '../route-docs.js';
 
 const MAX_TEST_MESSAGE_LENGTH = 1000;
@@ -73,8 +74,10 @@ export async function debugRoutes(app: FastifyInstance, context: AppContext): Pr
     '/api/events/debug/test',
     { onRequest: signedIn, schema: describedAs('Send test:event to your own streams', USER_AUTH) },
     async (request) => {
+      if (context.lifecycle.shuttingDown) throw new PulseError('SHUTTING_DOWN');
       const userId = currentUser(request).id;
       const message = testMessage(request.body);
+      checkEmitRate(context, userId);
 
       const { eventId, connectionsNotified } = await events.emit({
         userId,

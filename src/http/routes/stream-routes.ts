@@ -65,7 +65,12 @@ export async function streamRoutes(app: FastifyInstance, context: AppContext): P
           lastEventId,
           filter,
         });
+        if (stream.closed) return;
         log.info({ streamId: stream.id, resumed: lastEventId !== undefined }, 'stream opened');
+
+        // The account may have been deleted while this stream was being set up, after the
+        // delete ended the user's other streams: look once more, now that it is registered.
+        if (!(await context.store.findById(user.id))) stream.close('user_deleted');
       } catch (error) {
         log.error({ err: error }, 'stream failed to open');
         reply.raw.destroy();
@@ -80,9 +85,15 @@ export async function streamRoutes(app: FastifyInstance, context: AppContext): P
       schema: describedAs('A single-use stream ticket', USER_AUTH),
     },
     async (request) => {
+      if (lifecycle.shuttingDown) throw new PulseError('SHUTTING_DOWN');
       const user = currentUser(request);
       const ticket = tickets.issue({ userId: user.id, tokenExpiresAt: user.tokenExpiresAt });
-      if (!ticket) {
+      if (ticket === 'user-limit') {
+        throw new PulseError('RATE_LIMITED', 'Too many outstanding stream tickets', {
+          'Retry-After': String(tickets.lifetimeSeconds),
+        });
+      }
+      if (ticket === 'full') {
         throw new PulseError('SERVER_FULL', 'Too many stream tickets are outstanding', {
           'Retry-After': String(SERVER_FULL_RETRY_SECONDS),
         });
@@ -110,7 +121,10 @@ function checkStreamLimits(context: AppContext, userId: string): void {
   }
 }
 
-function eventFilter(text: string | undefined): EventFilter {
+function eventFilter(text: unknown): EventFilter {
+  if (text !== undefined && typeof text !== 'string') {
+    throw new PulseError('VALIDATION_FAILED', 'events may be given once');
+  }
   const filter = parseEventFilter(text);
   if (typeof filter === 'string') throw new PulseError('VALIDATION_FAILED', filter);
 
