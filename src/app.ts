@@ -1,6 +1,9 @@
 import type { Server } from 'node:http';
+import { runAnalytics } from './analytics/analytics-job.js';
+import { scheduleAnalytics, type AnalyticsSchedule } from './analytics/analytics-schedule.js';
 import { createServiceTokenCheck } from './auth/service-token.js';
 import { createTokenService } from './auth/jwt.js';
+import { openBackplane } from './bus/backplane.js';
 import { drainStreams } from './core/drain.js';
 import { EventIdGenerator } from './core/event-ids.js';
 import { EventService } from './core/event-service.js';
@@ -8,13 +11,14 @@ import type { HistoryStore } from './core/history.js';
 import { Hub } from './core/hub.js';
 import { MemoryHistory } from './core/memory-history.js';
 import { PayloadStats } from './core/payload-stats.js';
-import { RateLimiter } from './core/rate-limiter.js';
-import { TicketBook } from './core/tickets.js';
+import { createPulseEmitter } from './emitter/index.js';
+import { OutboxRelay } from './health/outbox-relay.js';
 import type { AppContext, ResolvedConfig } from './http/context.js';
 import { createMetricsRegistry, registerPulseMetrics, serveMetrics } from './http/metrics.js';
 import { RejectionCounter } from './http/rejections.js';
 import { buildServer } from './http/server.js';
 import type { Logger } from './log.js';
+import { openHealthStores } from './store/open-health-stores.js';
 import { openHistoryStore } from './store/open-history-store.js';
 import { openUserStore } from './store/open-user-store.js';
 import type { UserStore } from './store/user-store.js';
@@ -22,6 +26,11 @@ import type { UserStore } from './store/user-store.js';
 const TICKET_LIFETIME_MS = 60_000;
 const MAX_OUTSTANDING_TICKETS = 100_000;
 const MAX_TICKETS_PER_USER = 20;
+
+// The outbox sweep retries events that no request emitted (see OutboxRelay) this often, and
+// leaves younger ones to the request that queued them.
+const OUTBOX_SWEEP_MS = 1000;
+const OUTBOX_SETTLE_MS = 1000;
 
 // Streams close over at most this long on shutdown, leaving the rest of the timeout for
 // in-flight requests and the database.
@@ -53,11 +62,27 @@ export async function startPulse(options: StartOptions): Promise<Pulse> {
   const store =
     options.store ?? (await openUserStore(config.databaseUrl, { postgres: { onPoolError } }));
   const history = await openHistory(config, onPoolError);
+  // After the user store: the health tables follow its users.
+  const health = await openHealthStores(config.databaseUrl, { postgres: { onPoolError } });
   const ids = new EventIdGenerator(await firstIdAfter(history));
 
   const metrics = config.metricsEnabled || config.metricsPort > 0 ? createMetricsRegistry() : null;
   const stats = new PayloadStats(config.largePayloadBytes);
   const hub = new Hub({ heartbeatMs: config.heartbeatMs, stats, logger });
+  const backplane = await openBackplane(
+    {
+      redisUrl: config.redisUrl,
+      history: { size: config.historySize, ttlMs: config.historyTtlMs },
+      emitRateLimit: config.emitRateLimit,
+      emitRateLimitPerUser: config.emitRateLimitPerUser,
+      clusterHeartbeatMs: config.clusterHeartbeatMs,
+      ticketLifetimeMs: TICKET_LIFETIME_MS,
+      maxOutstandingTickets: MAX_OUTSTANDING_TICKETS,
+      maxTicketsPerUser: MAX_TICKETS_PER_USER,
+    },
+    hub,
+    logger,
+  );
   const context: AppContext = {
     config,
     logger,
@@ -69,16 +94,22 @@ export async function startPulse(options: StartOptions): Promise<Pulse> {
       maxBufferedBytes: config.maxBufferedBytes,
       tokenExpiryNoticeMs: config.tokenExpiryNoticeMs,
       observeEmitLatency: metrics ? (seconds) => metrics.emitLatency.observe(seconds) : undefined,
+      bus: backplane.bus,
     }),
-    tickets: new TicketBook(TICKET_LIFETIME_MS, MAX_OUTSTANDING_TICKETS, MAX_TICKETS_PER_USER),
-    emitLimits: {
-      total: new RateLimiter(config.emitRateLimit),
-      perUser: new RateLimiter(config.emitRateLimitPerUser),
-    },
+    tickets: backplane.tickets,
+    emitLimits: backplane.emitLimits,
+    bus: backplane.bus,
+    cluster: backplane.cluster,
     tokens: createTokenService(config.jwtSecret),
     isServiceToken: createServiceTokenCheck(config.serviceToken),
     rejections: new RejectionCounter(),
     lifecycle: { shuttingDown: false },
+    health,
+    outboxRelay: new OutboxRelay(health.outbox, (input) => context.events.emit(input), {
+      sweepMs: OUTBOX_SWEEP_MS,
+      settleMs: OUTBOX_SETTLE_MS,
+      logger,
+    }),
   };
   if (metrics) registerPulseMetrics(metrics.registry, context);
 
@@ -88,9 +119,10 @@ export async function startPulse(options: StartOptions): Promise<Pulse> {
     const listenTextResolver = () => 'server listening';
     await app.listen({ host: config.host, port: config.port, listenTextResolver });
   } catch (error) {
-    await Promise.all([store.close(), history.close()]);
+    await Promise.all([store.close(), history.close(), health.close(), backplane.close()]);
     throw error;
   }
+  backplane.start();
   let metricsServer: Server | undefined;
   try {
     if (metrics && config.metricsPort > 0) {
@@ -98,21 +130,27 @@ export async function startPulse(options: StartOptions): Promise<Pulse> {
     }
   } catch (error) {
     await app.close();
-    await Promise.all([store.close(), history.close()]);
+    await Promise.all([store.close(), history.close(), health.close(), backplane.close()]);
     throw error;
   }
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  context.outboxRelay.start();
+  const analytics = startAnalytics(context, url);
 
   let closing: Promise<void> | undefined;
   const closeServers = async () => {
     metricsServer?.close();
     metricsServer?.closeAllConnections();
     await app.close();
+    await backplane.close();
   };
   const close = () => {
-    closing ??= shutDown(context, closeServers, () => app.server.closeAllConnections());
+    // Analytics stops first: its emits would meet the 503s of a server shutting down.
+    closing ??= (analytics?.stop() ?? Promise.resolve()).then(() =>
+      shutDown(context, closeServers, () => app.server.closeAllConnections()),
+    );
     return closing;
   };
 
@@ -129,6 +167,20 @@ async function openHistory(
   }
 
   return new MemoryHistory({ ...limits, maxBytes: config.historyMaxBytes }, Date.now() * 1000);
+}
+
+// ANALYTICS_INTERVAL_MS runs the job in the service, sending through the emitter SDK to this
+// same instance, as `pulse analytics` would from outside.
+function startAnalytics(context: AppContext, url: string): AnalyticsSchedule | undefined {
+  const { config, health, logger } = context;
+  if (config.analyticsIntervalMs === 0) return undefined;
+
+  const emitter = createPulseEmitter({ baseUrl: url, serviceToken: config.serviceToken });
+  return scheduleAnalytics(
+    config.analyticsIntervalMs,
+    (signal) => runAnalytics({ metrics: health.metrics, ledger: health.ledger, emitter, signal }),
+    logger,
+  );
 }
 
 // Ids continue after the newest one a persisted history holds, even if the clock went back.
@@ -163,5 +215,6 @@ async function shutDown(
   } finally {
     clearTimeout(cutoff);
   }
-  await Promise.all([context.store.close(), context.history.close()]);
+  await context.outboxRelay.stop();
+  await Promise.all([context.store.close(), context.history.close(), context.health.close()]);
 }

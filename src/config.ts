@@ -29,8 +29,15 @@ export interface Config {
   readonly shutdownTimeoutMs: number;
   readonly metricsEnabled: boolean;
   readonly metricsPort: number;
+  /** Redis for many instances; undefined runs everything in process. */
+  readonly redisUrl: string | undefined;
+  readonly clusterHeartbeatMs: number;
   readonly corsOrigins: readonly string[];
   readonly logLevel: string;
+  /** Largest body of a Fitbit upload (`POST /api/import/fitbit`). */
+  readonly importMaxBytes: number;
+  /** Run the analytics job inside the service this often; 0 leaves it to `pulse analytics`. */
+  readonly analyticsIntervalMs: number;
 }
 
 /** A configuration value that cannot be used; the message names the variable. */
@@ -82,8 +89,12 @@ export function loadConfig(env: Env = process.env): Config {
     shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 100, 600_000),
     metricsEnabled: boolean(env, 'METRICS_ENABLED', false),
     metricsPort: integer(env, 'METRICS_PORT', 0, 0, 65535),
+    redisUrl: redisUrl(env),
+    clusterHeartbeatMs: integer(env, 'CLUSTER_HEARTBEAT_MS', 5000, 100, 60_000),
     corsOrigins: origins(env),
     logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
+    importMaxBytes: integer(env, 'IMPORT_MAX_BYTES', 16 * 1024 * 1024, 1024, 256 * 1024 * 1024),
+    analyticsIntervalMs: integer(env, 'ANALYTICS_INTERVAL_MS', 0, 0, 7 * 24 * 3_600_000),
   };
 
   checkConsistency(config);
@@ -159,6 +170,17 @@ function databaseUrl(env: Env): string {
   const known = /^sqlite:.+/.test(value) || /^postgres(ql)?:\/\/.+/.test(value);
   if (!known) {
     throw new ConfigError('DATABASE_URL', 'expected sqlite:<path> or postgres://…');
+  }
+
+  return value;
+}
+
+function redisUrl(env: Env): string | undefined {
+  const value = env.REDIS_URL?.trim();
+  if (value === undefined || value === '') return undefined;
+
+  if (!/^rediss?:\/\/.+/.test(value)) {
+    throw new ConfigError('REDIS_URL', 'expected redis://host:port');
   }
 
   return value;

@@ -22,6 +22,7 @@ export const ERRORS = {
   HEADERS_TOO_LARGE: { status: 431, message: 'The request headers are too large' },
   SERVER_FULL: { status: 503, message: 'The server holds as many streams as it can' },
   SHUTTING_DOWN: { status: 503, message: 'The server is shutting down' },
+  BUS_UNAVAILABLE: { status: 503, message: 'The event bus is unreachable; retry shortly' },
   NOT_READY: { status: 503, message: 'The server is not ready' },
   INTERNAL_ERROR: { status: 500, message: 'Something went wrong on our side' },
 } as const satisfies Record<string, { status: number; message: string }>;

@@ -16,6 +16,8 @@ export const STREAM_HEADERS = {
 export interface EncodedFrame {
   readonly type: string;
   readonly id: string | undefined;
+  /** The id as a number (0 without one), compared on every delivery. */
+  readonly order: number;
   /** The UTF-8 bytes of the whole frame, encoded once and shared by every stream. */
   readonly bytes: Buffer;
   readonly dataBytes: number;
@@ -31,7 +33,9 @@ export function encodeFrame(type: string, json: string, id?: string): EncodedFra
   const bytes = Buffer.from(`${head}${json}\n\n`);
 
   // Everything around the JSON is ASCII (ids are digits, types are checked), one byte a char.
-  return { type, id, bytes, dataBytes: bytes.length - head.length - 2 };
+  const order = id === undefined ? 0 : Number(id);
+
+  return { type, id, order, bytes, dataBytes: bytes.length - head.length - 2 };
 }
 
 /** A `retry:` field: the reconnection time, in milliseconds, that EventSource should use. */

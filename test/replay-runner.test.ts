@@ -322,7 +322,7 @@ describe('runReplay', { timeout: 20_000 }, () => {
           { 'retry-after': '0' },
         );
       } else {
-        send(200, { success: true, connectionsNotified: 1 });
+        send(200, { success: true, eventId: String(requests.length), connectionsNotified: 1 });
       }
     };
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -365,7 +365,8 @@ describe('runReplay', { timeout: 20_000 }, () => {
       email: 'fitbit-8877689391@participants.pulse.local',
       name: 'Fitbit participant 8877689391',
     });
-    assert.deepEqual(requests[2]?.body, {
+    const { eventId, ...event } = requests[2]?.body as { eventId: string };
+    assert.deepEqual(event, {
       userId: 'u-7',
       eventType: 'heartrate:recorded',
       data: {
@@ -375,6 +376,7 @@ describe('runReplay', { timeout: 20_000 }, () => {
         bpm: 71,
       },
     });
+    assert.match(eventId, /^replay:[0-9a-f-]{36}:[\w-]{32}$/, 'every emit carries a key');
     assert.equal(refused.failures, 1);
     assert.match(
       refused.firstErrors[0] ?? '',

@@ -4,6 +4,8 @@ import { ConfigError } from '../config.js';
 import { DEFAULT_TOKEN_LIFETIME } from '../auth/jwt.js';
 import { PulseError } from '../errors.js';
 import { printError, print } from './environment.js';
+import { analyticsCommand } from './analytics.js';
+import { importCommand } from './import.js';
 import { replay } from './replay.js';
 import { serve } from './serve.js';
 import { addUser, printToken } from './users.js';
@@ -17,6 +19,8 @@ const USAGE = `Usage: pulse <command>
   replay <folder> [--speed N] [--url U] [--mode all|daily|heartrate]
          [--participants ID,ID] [--limit N]
                                           post the Fitbit data set through /api/events/emit
+  import <folder> [--participants ID,ID]  load the Fitbit data set into the database
+  analytics [--url U] [--users ID,ID]     compute analytics and send what changed
 `;
 
 async function main(argv: string[]): Promise<void> {
@@ -31,6 +35,10 @@ async function main(argv: string[]): Promise<void> {
       return tokenCommand(rest);
     case 'replay':
       return replay(rest);
+    case 'import':
+      return importCommand(rest);
+    case 'analytics':
+      return analyticsCommand(rest);
     case undefined:
     case 'help':
     case '--help':

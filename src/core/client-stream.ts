@@ -82,6 +82,8 @@ export class ClientStream {
   /** Offers an emitted event: held during a replay, otherwise written if the filter wants it. */
   deliver(frame: EncodedFrame): boolean {
     if (this.#closed || !this.accepts(frame.type)) return false;
+    // Already sent, by a replay that read it from a shared history before it came live.
+    if (frame.order !== 0 && frame.order <= this.#lastSentId) return false;
 
     if (this.#heldLive) {
       this.#heldLive.push(frame);
@@ -96,7 +98,7 @@ export class ClientStream {
 
   /** Writes a frame now, bypassing the filter and any hold; false once the stream has ended. */
   send(frame: EncodedFrame): boolean {
-    if (frame.id !== undefined) this.#lastSentId = Number(frame.id);
+    if (frame.id !== undefined) this.#lastSentId = frame.order;
 
     return this.write(frame.bytes);
   }
@@ -117,7 +119,7 @@ export class ClientStream {
 
     const after = Math.max(sentThrough, this.#lastSentId);
     for (const frame of held) {
-      if (frame.id !== undefined && Number(frame.id) <= after) continue;
+      if (frame.id !== undefined && frame.order <= after) continue;
       if (!this.send(frame)) return;
     }
   }
@@ -134,12 +136,12 @@ export class ClientStream {
     return new Promise((resolve) => {
       const done = () => {
         clearTimeout(timer);
-        this.#response.off('drain', done);
+        this.#response.socket?.off('drain', done);
         this.#response.off('close', done);
         resolve();
       };
       const timer = setTimeout(done, maxWaitMs);
-      this.#response.on('drain', done);
+      this.#response.socket?.once('drain', done);
       this.#response.on('close', done);
     });
   }
@@ -177,7 +179,11 @@ export class ClientStream {
     this.#response.end();
   }
 
-  /** Hands everything queued to the socket in one write. */
+  /**
+   * Hands everything queued to the socket in one write, as one HTTP/1.1 chunk (RFC 9112
+   * section 7.1) framed here rather than by Node's response object, whose per-write cork and
+   * framing cost more than the write itself when one event goes to thousands of streams.
+   */
   flush(): void {
     const queued = this.#queued;
     if (queued.length === 0 || this.#closed) return;
@@ -185,7 +191,10 @@ export class ClientStream {
     this.#queued = [];
     const total = this.#queuedBytes;
     this.#queuedBytes = 0;
-    this.#response.write(queued.length === 1 ? queued[0]! : Buffer.concat(queued, total));
+    const socket = this.#response.socket;
+    if (!socket || socket.destroyed) return;
+
+    socket.write(frameChunk(queued, total));
   }
 
   #finish(reason: CloseReason): void {
@@ -199,4 +208,15 @@ export class ClientStream {
     for (const cleanup of this.cleanups.splice(0)) cleanup();
     this.#onClose(this, reason);
   }
+}
+
+// `<size in hex>\r\n<data>\r\n`: the chunk framing of a response with no Content-Length.
+function frameChunk(parts: Buffer[], total: number): Buffer {
+  const head = `${total.toString(16)}\r\n`;
+  const chunk = Buffer.allocUnsafe(head.length + total + 2);
+  let offset = chunk.write(head, 0, 'latin1');
+  for (const part of parts) offset += part.copy(chunk, offset);
+  chunk.write('\r\n', offset, 'latin1');
+
+  return chunk;
 }

@@ -5,6 +5,7 @@ import { connectedFrame, syncRequiredFrame, type Greeting } from './control-fram
 import { Deadlines } from './deadlines.js';
 import { isEventId, type EventIdGenerator } from './event-ids.js';
 import type { EventFilter } from './event-filter.js';
+import type { BusEvent, RemoteBus } from '../bus/remote-bus.js';
 import { decideResume, type HistoryEvent, type HistoryStore } from './history.js';
 import type { Hub } from './hub.js';
 import { scheduleTokenExpiry } from './token-expiry.js';
@@ -42,6 +43,11 @@ export interface EventServiceOptions {
   readonly tokenExpiryNoticeMs: number;
   /** Hears how long each emit took from its call to its last write, in seconds. */
   readonly observeEmitLatency?: (seconds: number) => void;
+  /**
+   * A backplane shared with other instances (Redis). With one, ids, history and idempotency
+   * live there, and events reach local streams when the bus brings them back to this instance.
+   */
+  readonly bus?: RemoteBus;
 }
 
 // Resumes read and send history this many events at a time.
@@ -78,14 +84,16 @@ export class EventService {
     options: EventServiceOptions,
   ) {
     this.#hub = hub;
-    this.#history = history;
+    this.#history = options.bus?.history ?? history;
     this.#ids = ids;
     this.#options = options;
+    options.bus?.onEvent((event) => this.#deliverFromBus(event));
   }
 
   /** Records an event and sends it to every open stream of its user that wants it. */
   emit(input: EmitInput): Promise<EmitResult> {
     const startedAt = performance.now();
+    if (this.#options.bus) return this.#emitOnBus(this.#options.bus, input);
 
     return this.#inUserOrder(input.userId, async () => {
       const { userId, type, data, idempotencyKey } = input;
@@ -125,7 +133,7 @@ export class EventService {
       stream.holdLive();
       // The client may have gone while the stream waited for its turn.
       if (!stream.closed) this.#hub.add(stream);
-      return String(this.#ids.last);
+      return this.#position();
     });
     if (stream.closed) return stream;
 
@@ -145,6 +153,34 @@ export class EventService {
     }
 
     return stream;
+  }
+
+  // With a bus the emit is done once the bus has it; delivery follows when it comes back.
+  // connectionsNotified is 0 here: the HTTP layer answers from the cluster's presence.
+  async #emitOnBus(bus: RemoteBus, input: EmitInput): Promise<EmitResult> {
+    const { userId, type, data, idempotencyKey } = input;
+    const createdAt = Date.now();
+    const json = JSON.stringify({ type, timestamp: createdAt, data });
+
+    const { eventId, duplicate } = await bus.publish({
+      userId,
+      type,
+      json,
+      createdAt,
+      idempotencyKey,
+    });
+    if (!duplicate) this.#count(type);
+
+    return { eventId, connectionsNotified: 0, duplicate };
+  }
+
+  #deliverFromBus(event: BusEvent): void {
+    this.#hub.deliver(event.userId, encodeFrame(event.type, event.json, event.id));
+  }
+
+  /** The newest id handed to this instance's streams: everything after it is still to come. */
+  #position(): string {
+    return String(this.#options.bus?.position() ?? this.#ids.last);
   }
 
   /** Events emitted since start, by type (duplicates not counted). */

@@ -5,12 +5,17 @@ export interface RateDecision {
   retryAfterSeconds: number;
 }
 
+/** Counts hits against a limit: in process, or shared by every instance (Redis). */
+export interface RateCounter {
+  hit(key: string, now?: number): RateDecision | Promise<RateDecision>;
+}
+
 /**
  * Allows `limit` hits per key in each one-second window. All counters live in one map that is
  * replaced when the window turns, so memory is bounded by the keys seen in one second and no
  * timer is needed. A limit of 0 turns the limiter off.
  */
-export class RateLimiter {
+export class RateLimiter implements RateCounter {
   readonly #limit: number;
   readonly #windowMs: number;
   #windowStart = 0;

@@ -14,13 +14,20 @@ interface Ticket extends TicketHolder {
 /** Why no ticket was issued: the book is full, or this user holds their share already. */
 export type TicketRefusal = 'full' | 'user-limit';
 
+/** Issues and redeems stream tickets: in process, or shared by every instance (Redis). */
+export interface TicketIssuer {
+  readonly lifetimeSeconds: number;
+  issue(holder: TicketHolder): string | TicketRefusal | Promise<string | TicketRefusal>;
+  redeem(ticket: string): TicketHolder | undefined | Promise<TicketHolder | undefined>;
+}
+
 /**
  * Single-use stream tickets, so a long-lived JWT never has to travel in a URL. Tickets live in
  * a map in creation order; all have the same lifetime, so the expired ones are always at its
  * front and are swept there, with no timer. The number outstanding is capped, in all and per
  * user, so one user cannot use up everyone's tickets.
  */
-export class TicketBook {
+export class TicketBook implements TicketIssuer {
   readonly #lifetimeMs: number;
   readonly #maxOutstanding: number;
   readonly #maxPerUser: number;

@@ -64,7 +64,7 @@ export function requireStreamUser(context: AppContext) {
     const ticket = query?.ticket;
     if (ticket === undefined) return withToken(request);
 
-    const holder = typeof ticket === 'string' ? context.tickets.redeem(ticket) : undefined;
+    const holder = typeof ticket === 'string' ? await context.tickets.redeem(ticket) : undefined;
     if (!holder) throw new PulseError('TICKET_INVALID');
     // The ticket outlives nothing: a JWT that expired since it asked for one opens nothing.
     const expiresAt = holder.tokenExpiresAt;

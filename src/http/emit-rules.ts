@@ -86,13 +86,13 @@ export function checkEventData(data: Record<string, unknown>): number | undefine
 }
 
 /** Counts an emit against the service-wide and per-user limits; throws RATE_LIMITED past them. */
-export function checkEmitRate(context: AppContext, userId: string): void {
+export async function checkEmitRate(context: AppContext, userId: string): Promise<void> {
   const { total, perUser } = context.emitLimits;
 
   // The user's own limit first: one flooded user must not use up the service-wide budget.
   // There is one service token, so the service-wide limit has one key.
-  const decision = perUser.hit(userId);
-  const overall = decision.allowed ? total.hit('service') : decision;
+  const decision = await perUser.hit(userId);
+  const overall = decision.allowed ? await total.hit('service') : decision;
   if (overall.allowed) return;
 
   throw new PulseError('RATE_LIMITED', undefined, {

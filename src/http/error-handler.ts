@@ -1,4 +1,5 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { BusUnavailableError } from '../bus/remote-bus.js';
 import { errorBody, PulseError, type ErrorCode } from '../errors.js';
 import { pathOnly } from '../log.js';
 import { describeSchemaError } from './schema-errors.js';
@@ -59,6 +60,11 @@ function classify(
     const part = error.validationContext ?? 'body';
     const message = describeSchemaError(error.validation[0], part, messages);
     return { code: 'VALIDATION_FAILED', message, headers: {} };
+  }
+
+  // Emitters retry a 503 with Retry-After, so an event is never silently dropped.
+  if (error instanceof BusUnavailableError) {
+    return { code: 'BUS_UNAVAILABLE', headers: { 'Retry-After': '1' } };
   }
 
   const mapped = error.code ? FASTIFY_CODES[error.code] : undefined;

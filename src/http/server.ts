@@ -6,11 +6,16 @@ import type { AppContext } from './context.js';
 import { installErrorHandling } from './error-handler.js';
 import { registerOpenApi } from './openapi.js';
 import { installRequestLogging } from './request-log.js';
+import { analyticsRoutes } from './routes/analytics-routes.js';
 import { authRoutes } from './routes/auth-routes.js';
 import { batchRoutes } from './routes/batch-routes.js';
+import { dashboardRoutes } from './routes/dashboard-routes.js';
 import { debugRoutes } from './routes/debug-routes.js';
 import { emitRoutes } from './routes/emit-routes.js';
+import { goalsRoutes } from './routes/goals-routes.js';
 import { healthRoutes } from './routes/health-routes.js';
+import { importRoutes } from './routes/import-routes.js';
+import { metricsRoutes } from './routes/metrics-routes.js';
 import { serviceRoutes } from './routes/service-routes.js';
 import { streamRoutes } from './routes/stream-routes.js';
 
@@ -50,6 +55,11 @@ export async function buildServer(
   await app.register(async (scope) => emitRoutes(scope, context));
   await app.register(async (scope) => batchRoutes(scope, context));
   await app.register(async (scope) => serviceRoutes(scope, context));
+  await app.register(async (scope) => metricsRoutes(scope, context));
+  await app.register(async (scope) => goalsRoutes(scope, context));
+  await app.register(async (scope) => importRoutes(scope, context));
+  await app.register(async (scope) => analyticsRoutes(scope, context));
+  await app.register(async (scope) => dashboardRoutes(scope));
   if (metrics) {
     app.get('/metrics', async (_request, reply) =>
       reply.type(metrics.contentType).send(await metrics.metrics()),
@@ -72,7 +82,7 @@ async function registerCors(app: FastifyInstance, context: AppContext): Promise<
     origin: allowed.includes('*') ? true : [...allowed],
     credentials: true,
     allowedHeaders: ['Authorization', 'Content-Type', 'Last-Event-ID', 'Idempotency-Key'],
-    methods: ['GET', 'POST', 'DELETE', 'OPTIONS'],
+    methods: ['GET', 'POST', 'PUT', 'DELETE', 'OPTIONS'],
     maxAge: 600,
   });
 }

@@ -1,8 +1,12 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { createPulseEmitter } from '../emitter/index.js';
+import { PulseEmitError } from '../emitter/emit-error.js';
+import { postJson } from '../emitter/post-json.js';
 import type { ReplayClient } from './replay.js';
 
 /** Options of createHttpReplayClient. */
 export interface HttpReplayClientOptions {
-  /** Pulse's origin, optionally with a path prefix, e.g. `http://127.0.0.1:3000`. */
+  /** Pulse's origin, optionally with a path prefix, e.g. `http://127.0.0.1:5000`. */
   baseUrl: string;
   serviceToken: string;
   /** Replaces the global fetch, for tests. */
@@ -11,136 +15,52 @@ export interface HttpReplayClientOptions {
   timeoutMs?: number;
 }
 
+// The emitter retries on its own; the replay's own retry comes on top, with the same key.
+const EMITTER_ATTEMPTS = 3;
+
 /**
- * A failed request to Pulse. `status` is absent when no response arrived; `code` is Pulse's error
- * code, `HTTP_<status>` without one, or `NETWORK_ERROR` / `TIMEOUT` / `BAD_RESPONSE`.
+ * A ReplayClient that speaks to Pulse as a backend service: users through
+ * `POST /api/service/users`, events through the emitter SDK. Each event's idempotency key is
+ * derived from this run and the event itself, so a retry (the SDK's or the replay's) is
+ * delivered once, while a later run of the replay delivers its events afresh.
  */
-export class ReplayRequestError extends Error {
-  override readonly name = 'ReplayRequestError';
-  readonly code: string;
-  readonly status: number | undefined;
-  /** From the Retry-After header, when the server sent one. */
-  readonly retryAfterMs: number | undefined;
-
-  constructor(message: string, details: RequestErrorDetails) {
-    super(message, { cause: details.cause });
-    this.code = details.code;
-    this.status = details.status;
-    this.retryAfterMs = details.retryAfterMs;
-  }
-}
-
-/** What a ReplayRequestError carries besides its message. */
-export interface RequestErrorDetails {
-  code: string;
-  status?: number;
-  retryAfterMs?: number;
-  cause?: unknown;
-}
-
-/** A ReplayClient that calls Pulse's service routes over HTTP with the service token. */
 export function createHttpReplayClient(options: HttpReplayClientOptions): ReplayClient {
   const baseUrl = options.baseUrl.replace(/\/+$/, '');
   if (!/^https?:\/\/[^/]/.test(baseUrl)) {
     throw new Error(`replay url must be an http or https URL, got ${JSON.stringify(baseUrl)}`);
   }
-  const post = (route: string, body: object): Promise<Record<string, unknown>> =>
-    postJson(baseUrl + route, body, options);
+  const transport = {
+    serviceToken: options.serviceToken,
+    fetch: options.fetch ?? globalThis.fetch,
+    timeoutMs: options.timeoutMs ?? 10_000,
+  };
+  const emitter = createPulseEmitter({ baseUrl, ...transport, maxAttempts: EMITTER_ATTEMPTS });
+  const run = randomUUID();
 
   return {
     async ensureUser(email, name) {
-      const body = await post('/api/service/users', { email, name });
+      const body = await postJson(`${baseUrl}/api/service/users`, { email, name }, transport);
       const user = body.user as { id?: unknown } | undefined;
       if (typeof user?.id !== 'string') {
-        throw new ReplayRequestError('user response has no user id', { code: 'BAD_RESPONSE' });
+        throw new PulseEmitError('user response has no user id', {
+          code: 'BAD_RESPONSE',
+          retryable: false,
+        });
       }
 
       return { id: user.id };
     },
 
     async emit(userId, eventType, data) {
-      const body = await post('/api/events/emit', { userId, eventType, data });
-      const notified = body.connectionsNotified;
+      const digest = createHash('sha256')
+        .update(`${userId}\n${eventType}\n${JSON.stringify(data)}`)
+        .digest('base64url')
+        .slice(0, 32);
+      const result = await emitter.emit(userId, eventType, data as Record<string, unknown>, {
+        eventId: `replay:${run}:${digest}`,
+      });
 
-      return { connectionsNotified: typeof notified === 'number' ? notified : 0 };
+      return { connectionsNotified: result.connectionsNotified };
     },
   };
-}
-
-async function postJson(
-  url: string,
-  body: object,
-  options: HttpReplayClientOptions,
-): Promise<Record<string, unknown>> {
-  const fetchImpl = options.fetch ?? fetch;
-  let response: Response;
-  let text: string;
-  try {
-    response = await fetchImpl(url, {
-      method: 'POST',
-      headers: {
-        authorization: `Bearer ${options.serviceToken}`,
-        'content-type': 'application/json',
-      },
-      body: JSON.stringify(body),
-      signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
-    });
-    text = await response.text();
-  } catch (error) {
-    throw transportError(url, error);
-  }
-
-  const parsed = parseJsonObject(text);
-  if (!response.ok) {
-    const code = typeof parsed?.code === 'string' ? parsed.code : `HTTP_${response.status}`;
-    const detail = typeof parsed?.message === 'string' ? `: ${parsed.message}` : '';
-    const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'));
-    const message = `POST ${new URL(url).pathname} answered ${response.status}${detail}`;
-    throw new ReplayRequestError(message, { code, status: response.status, retryAfterMs });
-  }
-  if (parsed === undefined) {
-    throw new ReplayRequestError('response is not a JSON object', { code: 'BAD_RESPONSE' });
-  }
-
-  return parsed;
-}
-
-// The message names the route only; the token travels in a header and never reaches it.
-function transportError(url: string, error: unknown): ReplayRequestError {
-  const route = new URL(url).pathname;
-  if (error instanceof DOMException && error.name === 'TimeoutError') {
-    return new ReplayRequestError(`POST ${route} timed out`, { code: 'TIMEOUT', cause: error });
-  }
-
-  // fetch reports "fetch failed" and keeps the useful part (ECONNREFUSED, ...) in its cause.
-  const causeCode = (error as { cause?: { code?: unknown } } | undefined)?.cause?.code;
-  const reason = error instanceof Error ? error.message : String(error);
-  const suffix = typeof causeCode === 'string' ? ` (${causeCode})` : '';
-  const message = `POST ${route} failed: ${reason}${suffix}`;
-
-  return new ReplayRequestError(message, { code: 'NETWORK_ERROR', cause: error });
-}
-
-function parseJsonObject(text: string): Record<string, unknown> | undefined {
-  try {
-    const value: unknown = JSON.parse(text);
-    return typeof value === 'object' && value !== null && !Array.isArray(value)
-      ? (value as Record<string, unknown>)
-      : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Reads Retry-After as milliseconds: delay-seconds or an HTTP date (RFC 9110 section 10.2.3). */
-export function parseRetryAfter(header: string | null, now = Date.now()): number | undefined {
-  if (header === null || header.trim() === '') {
-    return undefined;
-  }
-  if (/^\d+$/.test(header.trim())) {
-    return Number(header.trim()) * 1000;
-  }
-  const date = Date.parse(header);
-
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }

@@ -6,6 +6,7 @@ import { startPulse, type Pulse } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/log.js';
 import { resolveSecrets } from '../../src/secrets.js';
+import { sharedRedis } from './redis.js';
 
 /** Secrets used by every test server. */
 export const TEST_JWT_SECRET = 'test-jwt-secret-that-is-long-enough-0123456789';
@@ -29,6 +30,9 @@ export async function startTestServer(
   options: { dataDir?: string } = {},
 ): Promise<TestServer> {
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'pulse-test-')));
+  // PULSE_TEST_REDIS=1 runs the same suites with every server on a private Redis.
+  const redis =
+    process.env.PULSE_TEST_REDIS === '1' ? { REDIS_URL: (await sharedRedis()).url } : {};
   const config = loadConfig({
     PORT: '0',
     HOST: '127.0.0.1',
@@ -37,6 +41,8 @@ export async function startTestServer(
     JWT_SECRET: TEST_JWT_SECRET,
     SERVICE_TOKEN: TEST_SERVICE_TOKEN,
     LOG_LEVEL: 'debug',
+    CLUSTER_HEARTBEAT_MS: '500',
+    ...redis,
     ...env,
   });
 

@@ -65,13 +65,16 @@ export async function batchRoutes(app: FastifyInstance, context: AppContext): Pr
   async function emitOne(ctx: AppContext, raw: unknown, index: number): Promise<ItemResult> {
     try {
       const item = checkEmitItem(raw, config.maxEventBytes);
-      checkEmitRate(ctx, item.userId);
+      await checkEmitRate(ctx, item.userId);
       const { userId, eventType, data, eventId } = item;
 
       const result = await events.emit({ userId, type: eventType, data, idempotencyKey: eventId });
       if (result.duplicate) return { index, status: 'duplicate', eventId: result.eventId };
 
-      const { connectionsNotified } = result;
+      // On Redis, the streams the cluster holds for the user (see the emit route).
+      const connectionsNotified = ctx.cluster
+        ? await ctx.cluster.countFor(userId)
+        : result.connectionsNotified;
       return { index, status: 'delivered', eventId: result.eventId, connectionsNotified };
     } catch (error) {
       if (!(error instanceof PulseError)) throw error;

@@ -21,15 +21,24 @@ export async function debugRoutes(app: FastifyInstance, context: AppContext): Pr
     { onRequest: signedIn, schema: describedAs('Open streams by user', USER_AUTH) },
     async (request) => {
       const { opened, closedByReason } = hub.counters();
+      const counters = { streamsOpened: opened, streamsClosed: closedByReason };
+      const requestedBy = currentUser(request).id;
+
+      // On Redis the answer covers every live instance, with a breakdown per instance; the
+      // stream counters are this instance's own.
+      if (context.cluster) {
+        const view = await context.cluster.view();
+        return { success: true, ...view, requestedBy, scope: 'cluster', ...counters };
+      }
 
       return {
         success: true,
         totalUsers: hub.totalUsers,
         totalConnections: hub.totalConnections,
         users: hub.connectionsByUser(),
-        requestedBy: currentUser(request).id,
-        streamsOpened: opened,
-        streamsClosed: closedByReason,
+        requestedBy,
+        scope: 'instance',
+        ...counters,
       };
     },
   );
@@ -44,7 +53,7 @@ export async function debugRoutes(app: FastifyInstance, context: AppContext): Pr
       return {
         success: true,
         history: {
-          store: historyStore,
+          store: context.bus ? 'redis' : historyStore,
           ...usage,
           limits: {
             eventsPerUser: historySize,
@@ -64,7 +73,9 @@ export async function debugRoutes(app: FastifyInstance, context: AppContext): Pr
       if (!isUserId(userId)) {
         throw new PulseError('VALIDATION_FAILED', 'userId must be 24 hexadecimal characters');
       }
-      const connectionCount = hub.countFor(userId);
+      const connectionCount = context.cluster
+        ? await context.cluster.countFor(userId)
+        : hub.countFor(userId);
 
       return { success: true, userId, connectionCount, isConnected: connectionCount > 0 };
     },
@@ -77,7 +88,7 @@ export async function debugRoutes(app: FastifyInstance, context: AppContext): Pr
       if (context.lifecycle.shuttingDown) throw new PulseError('SHUTTING_DOWN');
       const userId = currentUser(request).id;
       const message = testMessage(request.body);
-      checkEmitRate(context, userId);
+      await checkEmitRate(context, userId);
 
       const { eventId, connectionsNotified } = await events.emit({
         userId,

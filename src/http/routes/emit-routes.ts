@@ -31,6 +31,7 @@ const emitSchema = {
         eventType: { type: 'string' },
         eventId: { type: 'string' },
         connectionsNotified: { type: 'integer' },
+        connectionsScope: { type: 'string', enum: ['instance', 'cluster'] },
         hasActiveConnections: { type: 'boolean' },
         duplicate: { type: 'boolean' },
         batchSize: { type: 'integer' },
@@ -57,10 +58,15 @@ export async function emitRoutes(app: FastifyInstance, context: AppContext): Pro
       const userId = request.body.userId.toLowerCase();
       const batchSize = checkEventData(data);
       const idempotencyKey = idempotencyKeyOf(request);
-      checkEmitRate(context, userId);
+      await checkEmitRate(context, userId);
 
       const result = await events.emit({ userId, type: eventType, data, idempotencyKey });
       request.log.debug({ userId, eventType, ...result }, 'event emitted');
+      // One instance knows what it wrote; a cluster knows how many streams its members hold.
+      const connectionsNotified =
+        context.cluster && !result.duplicate
+          ? await context.cluster.countFor(userId)
+          : result.connectionsNotified;
 
       return {
         success: true,
@@ -68,8 +74,9 @@ export async function emitRoutes(app: FastifyInstance, context: AppContext): Pro
         userId,
         eventType,
         eventId: result.eventId,
-        connectionsNotified: result.connectionsNotified,
-        hasActiveConnections: hub.countFor(userId) > 0,
+        connectionsNotified,
+        connectionsScope: context.cluster ? 'cluster' : 'instance',
+        hasActiveConnections: context.cluster ? connectionsNotified > 0 : hub.countFor(userId) > 0,
         duplicate: result.duplicate,
         ...(batchSize === undefined ? {} : { batchSize }),
       };

@@ -12,7 +12,7 @@ export async function healthRoutes(app: FastifyInstance, context: AppContext): P
 
   app.get(
     '/readyz',
-    { schema: describedAs('Readiness: the database answers') },
+    { schema: describedAs('Readiness: the database (and Redis, when used) answers') },
     async (request, reply) => {
       if (context.lifecycle.shuttingDown) {
         return reply.status(503).send(errorBody('SHUTTING_DOWN'));
@@ -24,6 +24,12 @@ export async function healthRoutes(app: FastifyInstance, context: AppContext): P
         request.log.error({ err: error }, 'database unreachable');
         return reply.status(503).send(errorBody('NOT_READY', 'The database is not reachable'));
       }
+      // Redis being away is logged once by the bus itself; readiness just says so.
+      const busUp = await (context.bus?.ping() ?? Promise.resolve()).then(
+        () => true,
+        () => false,
+      );
+      if (!busUp) return reply.status(503).send(errorBody('NOT_READY', 'Redis is not reachable'));
 
       return { success: true, status: 'ready' };
     },

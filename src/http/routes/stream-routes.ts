@@ -87,7 +87,7 @@ export async function streamRoutes(app: FastifyInstance, context: AppContext): P
     async (request) => {
       if (lifecycle.shuttingDown) throw new PulseError('SHUTTING_DOWN');
       const user = currentUser(request);
-      const ticket = tickets.issue({ userId: user.id, tokenExpiresAt: user.tokenExpiresAt });
+      const ticket = await tickets.issue({ userId: user.id, tokenExpiresAt: user.tokenExpiresAt });
       if (ticket === 'user-limit') {
         throw new PulseError('RATE_LIMITED', 'Too many outstanding stream tickets', {
           'Retry-After': String(tickets.lifetimeSeconds),

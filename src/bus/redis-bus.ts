@@ -1,0 +1,219 @@
+import { Redis } from 'ioredis';
+import type { HistoryLimits } from '../core/history.js';
+import type { Logger } from '../log.js';
+import { RedisHistory } from './redis-history.js';
+import { redisKeys } from './redis-keys.js';
+import { EMIT_SCRIPT, START_SCRIPT } from './redis-scripts.js';
+import {
+  BusUnavailableError,
+  type BusEvent,
+  type PublishOutcome,
+  type PublishRequest,
+  type RemoteBus,
+} from './remote-bus.js';
+
+/** Settings of the Redis bus. */
+export interface RedisBusOptions {
+  readonly url: string;
+  readonly history: HistoryLimits;
+  readonly logger: Logger;
+  /** Entries kept in the global stream: enough for any instance to catch up after a blip. */
+  readonly streamLength?: number;
+}
+
+// How long one XREAD waits for news before asking again (lets close() finish promptly).
+const READ_BLOCK_MS = 2000;
+const READ_BATCH = 1000;
+const RETRY_DELAY_MS = 250;
+
+type StartCommand = (keys: string[], now: number) => Promise<string>;
+
+type EmitCommand = (keys: string[], ...args: (string | number)[]) => Promise<[string, number]>;
+
+/** Options every Pulse connection to Redis shares: fail fast while disconnected, never queue. */
+export function redisConnection(url: string): Redis {
+  return new Redis(url, {
+    lazyConnect: true,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    retryStrategy: (attempt) => Math.min(100 * attempt, 2000),
+  });
+}
+
+/**
+ * The Redis backplane. Emits run one atomic script (redis-scripts.ts); every instance reads
+ * one global stream from where it left off, so it sees each event exactly once and in id
+ * order, and after Redis comes back it catches up from the same place. Redis being away is
+ * logged once when it goes and once when it returns, not once per event.
+ */
+export class RedisBus implements RemoteBus {
+  readonly history: RedisHistory;
+  readonly commands: Redis;
+  readonly #reader: Redis;
+  readonly #options: RedisBusOptions;
+  #listener: (event: BusEvent) => void = () => undefined;
+  #cursor = '$';
+  #position = 0;
+  #closed = false;
+  #reachable = true;
+  #reading: Promise<void> | undefined;
+
+  constructor(options: RedisBusOptions) {
+    this.#options = options;
+    this.commands = redisConnection(options.url);
+    this.#reader = redisConnection(options.url);
+    this.commands.defineCommand('pulseEmit', { numberOfKeys: 6, lua: EMIT_SCRIPT });
+    this.commands.defineCommand('pulseStart', { numberOfKeys: 2, lua: START_SCRIPT });
+    this.history = new RedisHistory(this.commands, options.history);
+
+    for (const connection of [this.commands, this.#reader]) {
+      connection.on('error', (error: Error) => this.#markDown(error));
+      connection.on('ready', () => this.#markUp());
+    }
+  }
+
+  /**
+   * Connects and starts reading. Resolves once connected; when Redis cannot be reached it
+   * says so once and resolves anyway, and keeps trying in the background (readiness fails
+   * until then).
+   */
+  async start(): Promise<void> {
+    const connected = await Promise.all([this.commands.connect(), this.#reader.connect()]).then(
+      () => true,
+      (error: unknown) => {
+        this.#markDown(error as Error);
+        return false;
+      },
+    );
+    if (connected) await this.#startCursor();
+    this.#reading = this.#readLoop();
+  }
+
+  onEvent(listener: (event: BusEvent) => void): void {
+    this.#listener = listener;
+  }
+
+  position(): number {
+    return this.#position;
+  }
+
+  async publish(request: PublishRequest): Promise<PublishOutcome> {
+    const { userId, type, json, createdAt, idempotencyKey = '' } = request;
+    const { size, ttlMs } = this.#options.history;
+    const emit = (this.commands as unknown as { pulseEmit: EmitCommand }).pulseEmit;
+    const keys = [
+      redisKeys.lastId,
+      redisKeys.history(userId),
+      redisKeys.floor(userId),
+      redisKeys.events,
+      redisKeys.idempotency(userId, idempotencyKey),
+      redisKeys.epoch,
+    ];
+
+    try {
+      const [eventId, duplicate] = await emit.call(
+        this.commands,
+        keys,
+        Date.now() * 1000,
+        userId,
+        type,
+        json,
+        createdAt,
+        idempotencyKey,
+        size,
+        ttlMs,
+        this.#options.streamLength ?? 100_000,
+      );
+      return { eventId, duplicate: duplicate === 1 };
+    } catch (error) {
+      throw new BusUnavailableError(error);
+    }
+  }
+
+  async ping(): Promise<void> {
+    await this.commands.ping();
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    this.#reader.disconnect();
+    await this.#reading;
+    await this.commands.quit().catch(() => this.commands.disconnect());
+  }
+
+  // Starts after the newest entry, so this instance hands on what is emitted from now on.
+  // Its position is the newest id issued: every later event has a larger one.
+  async #startCursor(): Promise<void> {
+    const start = (this.commands as unknown as { pulseStart: StartCommand }).pulseStart;
+    const issued = await start.call(
+      this.commands,
+      [redisKeys.epoch, redisKeys.lastId],
+      Date.now() * 1000,
+    );
+    const [newest] = await this.commands.xrevrange(redisKeys.events, '+', '-', 'COUNT', 1);
+
+    this.#cursor = newest ? newest[0] : '0-0';
+    this.#position = newest ? Number(fieldOf(newest[1], 'i') ?? issued) : Number(issued);
+  }
+
+  async #readLoop(): Promise<void> {
+    while (!this.#closed) {
+      try {
+        if (this.#cursor === '$') await this.#startCursor();
+        const reply = await this.#reader.xread(
+          'COUNT',
+          READ_BATCH,
+          'BLOCK',
+          READ_BLOCK_MS,
+          'STREAMS',
+          redisKeys.events,
+          this.#cursor === '$' ? '$' : this.#cursor,
+        );
+        for (const [, entries] of reply ?? []) this.#hand(entries);
+      } catch (error) {
+        if (this.#closed) return;
+        this.#markDown(error as Error);
+        await new Promise((resolve) => setTimeout(resolve, RETRY_DELAY_MS));
+      }
+    }
+  }
+
+  #hand(entries: [string, string[]][]): void {
+    for (const [entryId, fields] of entries) {
+      this.#cursor = entryId;
+      const id = fieldOf(fields, 'i');
+      const userId = fieldOf(fields, 'u');
+      if (id === undefined || userId === undefined) continue;
+
+      this.#position = Number(id);
+      this.#listener({
+        id,
+        userId,
+        type: fieldOf(fields, 't') ?? '',
+        json: fieldOf(fields, 'j') ?? '{}',
+      });
+    }
+  }
+
+  #markDown(error: Error): void {
+    if (!this.#reachable || this.#closed) return;
+
+    this.#reachable = false;
+    this.#options.logger.error({ err: { message: error.message } }, 'redis unreachable');
+  }
+
+  #markUp(): void {
+    if (this.#reachable) return;
+
+    this.#reachable = true;
+    this.#options.logger.info('redis reachable again');
+  }
+}
+
+function fieldOf(fields: string[], name: string): string | undefined {
+  for (let index = 0; index + 1 < fields.length; index += 2) {
+    if (fields[index] === name) return fields[index + 1];
+  }
+
+  return undefined;
+}
