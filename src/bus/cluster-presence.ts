@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Hub } from '../core/hub.js';
 import { redisKeys } from './redis-keys.js';
+import { BusUnavailableError } from './remote-bus.js';
 
 /** One instance's share of the cluster's streams. */
 export interface InstanceView {
@@ -63,6 +64,15 @@ export class ClusterPresence {
 
   /** Open streams of one user on every live instance (this one counted live, not stamped). */
   async countFor(userId: string): Promise<number> {
+    return unlessRedisIsDown(() => this.#countFor(userId));
+  }
+
+  /** Every live instance's streams, and their sum by user. */
+  async view(): Promise<ClusterView> {
+    return unlessRedisIsDown(() => this.#view());
+  }
+
+  async #countFor(userId: string): Promise<number> {
     const others = await this.#otherInstances();
     const pipeline = this.#redis.pipeline();
     for (const instance of others) pipeline.hget(redisKeys.presence(instance), userId);
@@ -72,8 +82,7 @@ export class ClusterPresence {
     return this.#hub.countFor(userId) + elsewhere;
   }
 
-  /** Every live instance's streams, and their sum by user. */
-  async view(): Promise<ClusterView> {
+  async #view(): Promise<ClusterView> {
     const others = await this.#otherInstances();
     const pipeline = this.#redis.pipeline();
     for (const instance of others) pipeline.hgetall(redisKeys.presence(instance));
@@ -120,5 +129,14 @@ export class ClusterPresence {
     const live = await this.#redis.zrangebyscore(redisKeys.instances, since, '+inf');
 
     return live.filter((instance) => instance !== this.instanceId);
+  }
+}
+
+// A Redis failure here is the bus being away: answered 503 BUS_UNAVAILABLE, not 500.
+async function unlessRedisIsDown<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    throw new BusUnavailableError(error);
   }
 }

@@ -25,6 +25,7 @@ export interface RedisBusOptions {
 const READ_BLOCK_MS = 2000;
 const READ_BATCH = 1000;
 const RETRY_DELAY_MS = 250;
+const COMMAND_TIMEOUT_MS = READ_BLOCK_MS + 3000;
 
 type StartCommand = (keys: string[], now: number) => Promise<string>;
 
@@ -36,7 +37,12 @@ export function redisConnection(url: string): Redis {
     lazyConnect: true,
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
+    // A command whose reply was lost with the connection may have run: sending it again could
+    // emit an event twice. It fails instead, and the emitter retries with its idempotency key.
+    autoResendUnfulfilledCommands: false,
     retryStrategy: (attempt) => Math.min(100 * attempt, 2000),
+    // Longer than the reader's blocking read; a reply this late is taken as lost.
+    commandTimeout: COMMAND_TIMEOUT_MS,
   });
 }
 
@@ -55,7 +61,8 @@ export class RedisBus implements RemoteBus {
   #cursor = '$';
   #position = 0;
   #closed = false;
-  #reachable = true;
+  #started = false;
+  readonly #down = new Set<string>();
   #reading: Promise<void> | undefined;
 
   constructor(options: RedisBusOptions) {
@@ -66,9 +73,10 @@ export class RedisBus implements RemoteBus {
     this.commands.defineCommand('pulseStart', { numberOfKeys: 2, lua: START_SCRIPT });
     this.history = new RedisHistory(this.commands, options.history);
 
-    for (const connection of [this.commands, this.#reader]) {
-      connection.on('error', (error: Error) => this.#markDown(error));
-      connection.on('ready', () => this.#markUp());
+    const connections = { commands: this.commands, reader: this.#reader };
+    for (const [name, connection] of Object.entries(connections)) {
+      connection.on('error', (error: Error) => this.#markDown(name, error));
+      connection.on('ready', () => this.#markUp(name));
     }
   }
 
@@ -81,7 +89,7 @@ export class RedisBus implements RemoteBus {
     const connected = await Promise.all([this.commands.connect(), this.#reader.connect()]).then(
       () => true,
       (error: unknown) => {
-        this.#markDown(error as Error);
+        this.#markDown('commands', error as Error);
         return false;
       },
     );
@@ -97,7 +105,12 @@ export class RedisBus implements RemoteBus {
     return this.#position;
   }
 
+  ready(): boolean {
+    return this.#started && this.commands.status === 'ready' && this.#reader.status === 'ready';
+  }
+
   async publish(request: PublishRequest): Promise<PublishOutcome> {
+    if (!this.ready()) throw new BusUnavailableError();
     const { userId, type, json, createdAt, idempotencyKey = '' } = request;
     const { size, ttlMs } = this.#options.history;
     const emit = (this.commands as unknown as { pulseEmit: EmitCommand }).pulseEmit;
@@ -126,11 +139,15 @@ export class RedisBus implements RemoteBus {
       );
       return { eventId, duplicate: duplicate === 1 };
     } catch (error) {
+      // Replies come back in order: one that never came would be taken by the next command.
+      // Start the connection afresh instead (it reconnects by itself).
+      if (/timed out/i.test((error as Error).message)) this.commands.disconnect(true);
       throw new BusUnavailableError(error);
     }
   }
 
   async ping(): Promise<void> {
+    if (!this.ready()) throw new BusUnavailableError();
     await this.commands.ping();
   }
 
@@ -154,6 +171,7 @@ export class RedisBus implements RemoteBus {
 
     this.#cursor = newest ? newest[0] : '0-0';
     this.#position = newest ? Number(fieldOf(newest[1], 'i') ?? issued) : Number(issued);
+    this.#started = true;
   }
 
   async #readLoop(): Promise<void> {
@@ -172,7 +190,8 @@ export class RedisBus implements RemoteBus {
         for (const [, entries] of reply ?? []) this.#hand(entries);
       } catch (error) {
         if (this.#closed) return;
-        this.#markDown(error as Error);
+        // A read can fail while the connection is fine; only a lost connection is news.
+        if (this.#reader.status !== 'ready') this.#markDown('reader', error as Error);
         await new Promise((resolve) => setTimeout(resolve, RETRY_DELAY_MS));
       }
     }
@@ -195,17 +214,19 @@ export class RedisBus implements RemoteBus {
     }
   }
 
-  #markDown(error: Error): void {
-    if (!this.#reachable || this.#closed) return;
+  // Logged when the first connection goes and when the last one is back: once each way.
+  #markDown(connection: string, error: Error): void {
+    if (this.#closed || this.#down.has(connection)) return;
 
-    this.#reachable = false;
-    this.#options.logger.error({ err: { message: error.message } }, 'redis unreachable');
+    if (this.#down.size === 0) {
+      this.#options.logger.error({ err: { message: error.message } }, 'redis unreachable');
+    }
+    this.#down.add(connection);
   }
 
-  #markUp(): void {
-    if (this.#reachable) return;
+  #markUp(connection: string): void {
+    if (!this.#down.delete(connection) || this.#down.size > 0) return;
 
-    this.#reachable = true;
     this.#options.logger.info('redis reachable again');
   }
 }

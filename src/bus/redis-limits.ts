@@ -58,6 +58,14 @@ export class RedisTicketIssuer implements TicketIssuer {
   }
 
   async issue(holder: TicketHolder): Promise<string | TicketRefusal> {
+    return busCall(() => this.#issue(holder));
+  }
+
+  async redeem(ticket: string): Promise<TicketHolder | undefined> {
+    return busCall(() => this.#redeem(ticket));
+  }
+
+  async #issue(holder: TicketHolder): Promise<string | TicketRefusal> {
     const held = redisKeys.ticketsHeld(holder.userId);
     const count = await this.#redis.incr(held);
     await this.#redis.pexpire(held, this.#lifetimeMs);
@@ -72,7 +80,7 @@ export class RedisTicketIssuer implements TicketIssuer {
     return ticket;
   }
 
-  async redeem(ticket: string): Promise<TicketHolder | undefined> {
+  async #redeem(ticket: string): Promise<TicketHolder | undefined> {
     const stored = await this.#redis.getdel(redisKeys.ticket(ticket));
     if (stored === null) return undefined;
 
@@ -80,5 +88,14 @@ export class RedisTicketIssuer implements TicketIssuer {
     await this.#redis.decr(redisKeys.ticketsHeld(holder.userId));
 
     return holder;
+  }
+}
+
+// Redis being away answers 503 BUS_UNAVAILABLE, like an emit, rather than 500.
+async function busCall<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    throw new BusUnavailableError(error);
   }
 }

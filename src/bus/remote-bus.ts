@@ -35,6 +35,11 @@ export interface RemoteBus {
   onEvent(listener: (event: BusEvent) => void): void;
   /** The newest id this instance has handed to its listener: later ones are still to come. */
   position(): number;
+  /**
+   * Whether the bus is connected and reading from a known place. Until it is, emits and new
+   * streams are refused (503), since an event emitted then might never reach this instance.
+   */
+  ready(): boolean;
   /** The shared history, for resumes. */
   readonly history: HistoryStore;
   /** Resolves when the bus answers; rejects otherwise. Used by readiness. */

@@ -43,4 +43,9 @@ export function isRetryableStatus(status: number): boolean {
 }
 
 /** Item codes of the batch route that a later attempt may get through. */
-export const RETRYABLE_ITEM_CODES = new Set(['RATE_LIMITED', 'SHUTTING_DOWN', 'SERVER_FULL']);
+export const RETRYABLE_ITEM_CODES = new Set([
+  'RATE_LIMITED',
+  'SHUTTING_DOWN',
+  'SERVER_FULL',
+  'BUS_UNAVAILABLE',
+]);

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { BusUnavailableError } from '../../bus/remote-bus.js';
 import { PulseError } from '../../errors.js';
 import { requireService } from '../authenticate.js';
 import type { AppContext } from '../context.js';
@@ -77,6 +78,10 @@ export async function batchRoutes(app: FastifyInstance, context: AppContext): Pr
         : result.connectionsNotified;
       return { index, status: 'delivered', eventId: result.eventId, connectionsNotified };
     } catch (error) {
+      // Redis away: this item was not taken and may be retried; the items before it stand.
+      if (error instanceof BusUnavailableError) {
+        return { index, status: 'rejected', code: 'BUS_UNAVAILABLE', message: error.message };
+      }
       if (!(error instanceof PulseError)) throw error;
       return { index, status: 'rejected', code: error.code, message: error.message };
     }

@@ -90,11 +90,16 @@ export async function debugRoutes(app: FastifyInstance, context: AppContext): Pr
       const message = testMessage(request.body);
       await checkEmitRate(context, userId);
 
-      const { eventId, connectionsNotified } = await events.emit({
+      const result = await events.emit({
         userId,
         type: 'test:event',
         data: { message, requestedBy: userId },
       });
+      const { eventId } = result;
+      // On Redis, delivery happens when the bus brings the event back: count the cluster.
+      const connectionsNotified = context.cluster
+        ? await context.cluster.countFor(userId)
+        : result.connectionsNotified;
 
       return {
         success: true,

@@ -1,6 +1,7 @@
 import type { OutgoingHttpHeaders } from 'node:http';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { parseEventFilter, type EventFilter } from '../../core/event-filter.js';
+import { BusUnavailableError } from '../../bus/remote-bus.js';
 import { PulseError } from '../../errors.js';
 import { STREAM_HEADERS } from '../../sse.js';
 import { currentUser, requireStreamUser, requireUser } from '../authenticate.js';
@@ -44,6 +45,7 @@ export async function streamRoutes(app: FastifyInstance, context: AppContext): P
     { onRequest: requireStreamUser(context), exposeHeadRoute: false, schema: streamDoc },
     async (request, reply) => {
       if (lifecycle.shuttingDown) throw new PulseError('SHUTTING_DOWN');
+      if (context.bus && !context.bus.ready()) throw new BusUnavailableError();
       const user = currentUser(request);
       checkStreamLimits(context, user.id);
       const filter = eventFilter(request.query.events);
