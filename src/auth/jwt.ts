@@ -24,7 +24,15 @@ const ALGORITHMS = ['HS256'];
 
 /** Creates the token service for one shared secret. */
 export function createTokenService(secret: string): TokenService {
-  const key = new TextEncoder().encode(secret);
+  // A key imported once: given raw bytes, jose would import one on every check (measured at
+  // about half the cost of a verify).
+  const key = globalThis.crypto.subtle.importKey(
+    'raw',
+    new TextEncoder().encode(secret),
+    { name: 'HMAC', hash: 'SHA-256' },
+    false,
+    ['sign', 'verify'],
+  );
 
   return {
     async sign(userId, expiresIn = DEFAULT_TOKEN_LIFETIME) {
@@ -33,13 +41,13 @@ export function createTokenService(secret: string): TokenService {
         .setSubject(userId)
         .setIssuedAt()
         .setExpirationTime(expiresIn)
-        .sign(key);
+        .sign(await key);
     },
 
     async verify(token) {
       try {
         // RFC 7519 makes `exp` optional; Pulse does not: a token without it would never die.
-        const { payload } = await jwtVerify(token, key, {
+        const { payload } = await jwtVerify(token, await key, {
           algorithms: ALGORITHMS,
           requiredClaims: ['exp'],
         });

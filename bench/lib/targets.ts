@@ -1,0 +1,94 @@
+import type { RunRecord } from './records.js';
+import { formatNumber, medianOf, ratios, type Summary, type TargetCheck } from './report.js';
+
+// What "back near start" means here: at most this share of what the streams took is still
+// held once they closed, the server settled and collected garbage. V8 and the allocator keep
+// some freed pages for reuse, so RSS gets more room than the live heap.
+const HEAP_KEPT_ALLOWED = 0.1;
+const RSS_KEPT_ALLOWED = 0.25;
+
+function check(target: string, value: number, holds: (value: number) => boolean, unit = '') {
+  const measured = Number.isNaN(value) ? 'not measured' : `${formatNumber(value)}${unit}`;
+
+  return { target, measured, holds: Number.isNaN(value) ? undefined : holds(value) };
+}
+
+/** The issue's targets, each against this run's medians. */
+export function checkTargets(
+  summaries: readonly Summary[],
+  records: readonly RunRecord[],
+): TargetCheck[] {
+  const ratio = ratios(summaries);
+  const pulse = (scenario: string, metric: string) =>
+    medianOf(summaries, scenario, 'pulse', metric);
+  const pulseRuns = records.filter((record) => record.server === 'pulse');
+  const lossy = pulseRuns.filter(
+    (record) => (record.metrics.lost ?? 0) > 0 || (record.metrics.duplicated ?? 0) > 0,
+  );
+  const connects = pulseRuns.filter((record) => record.scenario === 'connect');
+  const worst = (metric: string) =>
+    connects.length === 0 ? NaN : Math.max(...connects.map((run) => run.metrics[metric] ?? NaN));
+
+  return [
+    check(
+      'connect: streams opened/s ≥ 3× naive',
+      ratio['connect streams/s, Pulse ÷ naive'] ?? NaN,
+      (v) => v >= 3,
+      '×',
+    ),
+    check(
+      'connect: ≤ 8 KiB RSS per idle stream',
+      pulse('connect', 'rssPerStreamKiB'),
+      (v) => v <= 8,
+      ' KiB',
+    ),
+    check(
+      'broadcast-one: deliveries/s ≥ 10× naive',
+      ratio['broadcast-one deliveries/s, Pulse ÷ naive'] ?? NaN,
+      (v) => v >= 10,
+      '×',
+    ),
+    check('broadcast-one: p99 ≤ 150 ms', pulse('broadcast-one', 'p99Ms'), (v) => v <= 150, ' ms'),
+    check(
+      'broadcast-one: CPU per delivery ≤ 3× batched ceiling',
+      ratio['broadcast-one CPU/delivery, Pulse ÷ ceiling batched'] ?? NaN,
+      (v) => v <= 3,
+      '×',
+    ),
+    check(
+      'fanout: emits/s ≥ 2.5× naive',
+      ratio['fanout emits/s, Pulse ÷ naive'] ?? NaN,
+      (v) => v >= 2.5,
+      '×',
+    ),
+    check(
+      'fanout: p99 ≤ 5 ms at a fixed 1,000 emits/s',
+      pulse('fanout-fixed', 'p99Ms'),
+      (v) => v <= 5,
+      ' ms',
+    ),
+    check(
+      'emit: requests/s ≥ 3× naive',
+      ratio['emit requests/s, Pulse ÷ naive'] ?? NaN,
+      (v) => v >= 3,
+      '×',
+    ),
+    {
+      target: 'zero lost and zero duplicated deliveries in every Pulse run',
+      measured: `${lossy.length} of ${pulseRuns.length} runs with losses or duplicates`,
+      holds: pulseRuns.length === 0 ? undefined : lossy.length === 0,
+    },
+    check(
+      `heap back near start once streams close (≤ ${HEAP_KEPT_ALLOWED * 100}% of growth kept)`,
+      worst('heapKeptFraction') * 100,
+      (v) => v <= HEAP_KEPT_ALLOWED * 100,
+      '% kept, worst run',
+    ),
+    check(
+      `RSS back near start once streams close (≤ ${RSS_KEPT_ALLOWED * 100}% of growth kept)`,
+      worst('rssKeptAfterCollectionFraction') * 100,
+      (v) => v <= RSS_KEPT_ALLOWED * 100,
+      '% kept, worst run',
+    ),
+  ];
+}
