@@ -1,12 +1,9 @@
 import pg from 'pg';
+import { openPool, type PoolOptions } from './postgres-pool.js';
 
 /** How the PostgreSQL health stores connect, beyond their URL. */
-export interface PostgresHealthOptions {
-  /** An existing schema to keep the tables in, as a lowercase identifier. */
-  schema?: string;
-  /** Hears errors of idle pooled connections (a server restart); ignored when not given. */
-  onPoolError?: (error: Error) => void;
-}
+/** How the health database connects, beyond its URL. */
+export type PostgresHealthOptions = PoolOptions;
 
 // The users table must exist first (the user store creates it): rows follow their user out
 // through the foreign keys. The outbox's identity column never reuses a seq, so an idempotency
@@ -59,9 +56,6 @@ const CREATE_TABLE_LOCK_KEY = 0x70756c7365; // "pulse" in ASCII
 // transaction, so two writes of the same day cannot both read it before either writes.
 const USER_WRITE_LOCK_CLASS = 0x6865616c; // "heal" in ASCII
 
-const CONNECT_TIMEOUT_MS = 5000;
-const SCHEMA_NAME_PATTERN = /^[a-z_][a-z0-9_]{0,62}$/;
-
 /** A pool to the database, with the per-user write transaction the health stores share. */
 export class PostgresHealthDatabase {
   readonly pool: pg.Pool;
@@ -76,16 +70,7 @@ export class PostgresHealthDatabase {
     url: string,
     options: PostgresHealthOptions = {},
   ): Promise<PostgresHealthDatabase> {
-    if (options.schema !== undefined && !SCHEMA_NAME_PATTERN.test(options.schema)) {
-      throw new Error(`Invalid PostgreSQL schema name "${options.schema}"`);
-    }
-    const pool = new pg.Pool({
-      connectionString: url,
-      connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
-      options: options.schema === undefined ? undefined : `-c search_path=${options.schema}`,
-    });
-    // An idle client's error is emitted on the pool; unheard, it would crash the process.
-    pool.on('error', options.onPoolError ?? (() => {}));
+    const pool = openPool(url, options);
 
     const database = new PostgresHealthDatabase(pool);
     try {

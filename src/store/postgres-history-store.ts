@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { createTablesLocked, openPool, type PoolOptions } from './postgres-pool.js';
 
 import type {
   HistoryEvent,
@@ -9,14 +10,7 @@ import type {
 } from '../core/history.js';
 
 /** How a PostgreSQL history store connects, beyond its URL. */
-export interface PostgresHistoryStoreOptions {
-  /**
-   * An existing schema to keep the tables in, as a lowercase identifier; default: the server's
-   * search_path. An `options` parameter in the URL takes precedence over it.
-   */
-  schema?: string;
-  /** Hears errors of idle pooled connections (a server restart); ignored when not given. */
-  onPoolError?: (error: Error) => void;
+export interface PostgresHistoryStoreOptions extends PoolOptions {
   /** The id before which a new database holds nothing; recorded when the tables are made. */
   coverageStart?: number;
 }
@@ -91,22 +85,13 @@ const GLOBAL_SCOPE = '*';
 
 // History begins when its tables are made: an id from before then (a wiped database, or an
 // earlier in-memory history) must get sync:required rather than an empty replay.
-const MARK_COVERAGE_START = `
-  INSERT INTO pulse_history_floors (scope, dropped_through) VALUES ($1, $2)
-  ON CONFLICT (scope) DO NOTHING`;
+function markCoverageStart(id: number): string {
+  return `INSERT INTO pulse_history_floors (scope, dropped_through)
+    VALUES ('${GLOBAL_SCOPE}', ${id}) ON CONFLICT (scope) DO NOTHING`;
+}
 
 // Expired events are deleted at most this often; until then they may be read a little late.
 const EXPIRY_INTERVAL_MS = 1000;
-
-// The user store takes the same transaction-level lock, so every Pulse table is created by
-// one instance at a time (concurrent CREATE TABLE IF NOT EXISTS can clash on the row type).
-const CREATE_TABLE_LOCK_KEY = 0x70756c7365; // "pulse" in ASCII
-
-// Without a limit, a connection attempt to a silent host would hang startup forever.
-const CONNECT_TIMEOUT_MS = 5000;
-
-// Unquoted PostgreSQL identifiers fold to lowercase and hold at most 63 bytes.
-const SCHEMA_NAME_PATTERN = /^[a-z_][a-z0-9_]{0,62}$/;
 
 // pg returns BIGINT (and counts) as strings, since they may exceed 2^53; ours do not.
 interface EventRow {
@@ -140,16 +125,11 @@ export class PostgresHistoryStore implements HistoryStore {
     limits: HistoryLimits,
     options: PostgresHistoryStoreOptions = {},
   ): Promise<PostgresHistoryStore> {
-    const pool = new pg.Pool({
-      connectionString: url,
-      connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
-      options: options.schema === undefined ? undefined : searchPathOption(options.schema),
-    });
-    // An idle client's error is emitted on the pool; unheard, it would crash the process.
-    pool.on('error', options.onPoolError ?? (() => {}));
+    const pool = openPool(url, options);
 
     try {
-      await createTables(pool, options.coverageStart ?? Date.now() * 1000);
+      const coverageStart = Math.floor(options.coverageStart ?? Date.now() * 1000);
+      await createTablesLocked(pool, CREATE_TABLES, markCoverageStart(coverageStart));
     } catch (error) {
       await pool.end();
       throw error;
@@ -260,31 +240,6 @@ export class PostgresHistoryStore implements HistoryStore {
       client.release(true);
       throw error;
     }
-  }
-}
-
-// Set at connection startup, so no query can run on a connection before its search_path is.
-function searchPathOption(schema: string): string {
-  if (!SCHEMA_NAME_PATTERN.test(schema)) {
-    throw new Error(`Invalid PostgreSQL schema name "${schema}": use a lowercase identifier`);
-  }
-
-  return `-c search_path=${schema}`;
-}
-
-async function createTables(pool: pg.Pool, coverageStart: number): Promise<void> {
-  const client = await pool.connect();
-
-  try {
-    await client.query('BEGIN');
-    await client.query('SELECT pg_advisory_xact_lock($1)', [CREATE_TABLE_LOCK_KEY]);
-    await client.query(CREATE_TABLES);
-    await client.query(MARK_COVERAGE_START, [GLOBAL_SCOPE, coverageStart]);
-    await client.query('COMMIT');
-    client.release();
-  } catch (error) {
-    client.release(true);
-    throw error;
   }
 }
 

@@ -2,18 +2,11 @@ import pg from 'pg';
 
 import { PulseError } from '../errors.js';
 import { newUserId } from '../ids.js';
+import { createTablesLocked, openPool, type PoolOptions } from './postgres-pool.js';
 import { normalizeEmail, type NewUser, type User, type UserStore } from './user-store.js';
 
 /** How a PostgreSQL user store connects, beyond its URL. */
-export interface PostgresUserStoreOptions {
-  /**
-   * An existing schema to keep the table in, as a lowercase identifier; default: the server's
-   * search_path. An `options` parameter in the URL takes precedence over it.
-   */
-  schema?: string;
-  /** Hears errors of idle pooled connections (a server restart); ignored when not given. */
-  onPoolError?: (error: Error) => void;
-}
+export type PostgresUserStoreOptions = PoolOptions;
 
 // The constraint is named so a clash on it can be told apart from one on the primary key.
 const EMAIL_CONSTRAINT = 'users_email_unique';
@@ -28,16 +21,6 @@ const CREATE_USERS_TABLE = `
   )`;
 
 const USER_COLUMNS = 'id, email, name, password_hash, created_at';
-
-// CREATE TABLE IF NOT EXISTS can still fail when two instances start at once (both try to add
-// the table's row type), so creation runs under this transaction-level advisory lock.
-const CREATE_TABLE_LOCK_KEY = 0x70756c7365; // "pulse" in ASCII
-
-// Without a limit, a connection attempt to a silent host would hang ping and startup forever.
-const CONNECT_TIMEOUT_MS = 5000;
-
-// Unquoted PostgreSQL identifiers fold to lowercase and hold at most 63 bytes.
-const SCHEMA_NAME_PATTERN = /^[a-z_][a-z0-9_]{0,62}$/;
 
 // SQLSTATE unique_violation.
 const UNIQUE_VIOLATION = '23505';
@@ -64,16 +47,10 @@ export class PostgresUserStore implements UserStore {
     url: string,
     options: PostgresUserStoreOptions = {},
   ): Promise<PostgresUserStore> {
-    const pool = new pg.Pool({
-      connectionString: url,
-      connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
-      options: options.schema === undefined ? undefined : searchPathOption(options.schema),
-    });
-    // An idle client's error is emitted on the pool; unheard, it would crash the process.
-    pool.on('error', options.onPoolError ?? (() => {}));
+    const pool = openPool(url, options);
 
     try {
-      await createUsersTable(pool);
+      await createTablesLocked(pool, CREATE_USERS_TABLE);
     } catch (error) {
       await pool.end();
       throw error;
@@ -148,31 +125,6 @@ export class PostgresUserStore implements UserStore {
     this.#closing ??= this.#pool.end();
 
     return this.#closing;
-  }
-}
-
-// Set at connection startup, so no query can run on a connection before its search_path is.
-function searchPathOption(schema: string): string {
-  if (!SCHEMA_NAME_PATTERN.test(schema)) {
-    throw new Error(`Invalid PostgreSQL schema name "${schema}": use a lowercase identifier`);
-  }
-
-  return `-c search_path=${schema}`;
-}
-
-async function createUsersTable(pool: pg.Pool): Promise<void> {
-  const client = await pool.connect();
-
-  try {
-    await client.query('BEGIN');
-    await client.query('SELECT pg_advisory_xact_lock($1)', [CREATE_TABLE_LOCK_KEY]);
-    await client.query(CREATE_USERS_TABLE);
-    await client.query('COMMIT');
-    client.release();
-  } catch (error) {
-    // The connection may be mid-transaction or broken; destroy it rather than pool it.
-    client.release(true);
-    throw error;
   }
 }
 

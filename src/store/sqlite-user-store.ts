@@ -1,10 +1,8 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-
 import Database from 'better-sqlite3';
 
 import { PulseError } from '../errors.js';
 import { newUserId } from '../ids.js';
+import { openSqliteFile } from './sqlite-file.js';
 import { normalizeEmail, type NewUser, type User, type UserStore } from './user-store.js';
 
 // created_at holds milliseconds since the epoch: it turns back into the same Date exactly.
@@ -18,9 +16,6 @@ const CREATE_USERS_TABLE = `
   )`;
 
 const USER_COLUMNS = 'id, email, name, password_hash, created_at';
-
-// How long a statement waits for another connection's write lock before failing.
-const BUSY_TIMEOUT_MS = 5000;
 
 interface UserRow {
   id: string;
@@ -44,35 +39,31 @@ export class SqliteUserStore implements UserStore {
 
   /** Opens (creating if missing) the database file and its parent folder, and the table. */
   constructor(filename: string) {
-    if (filename !== ':memory:' && filename !== '') {
-      mkdirSync(dirname(filename), { recursive: true });
-    }
-    const database = new Database(filename);
+    const { database, prepared } = openSqliteFile(filename, (opened) => {
+      opened.exec(CREATE_USERS_TABLE);
 
-    try {
-      // The busy timeout goes first: switching to WAL needs a lock another process may hold.
-      database.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
-      database.pragma('journal_mode = WAL');
-      database.exec(CREATE_USERS_TABLE);
-
-      this.#insertUser = database.prepare<[UserRow]>(
-        `INSERT INTO users (${USER_COLUMNS})
-         VALUES (@id, @email, @name, @password_hash, @created_at)`,
-      );
-      this.#selectById = database.prepare<[string], UserRow>(
-        `SELECT ${USER_COLUMNS} FROM users WHERE id = ?`,
-      );
-      this.#selectByEmail = database.prepare<[string], UserRow>(
-        `SELECT ${USER_COLUMNS} FROM users WHERE email = ?`,
-      );
-      this.#deleteById = database.prepare<[string]>('DELETE FROM users WHERE id = ?');
-      this.#selectOne = database.prepare<[]>('SELECT 1');
-    } catch (error) {
-      database.close();
-      throw error;
-    }
+      return {
+        insertUser: opened.prepare<[UserRow]>(
+          `INSERT INTO users (${USER_COLUMNS})
+           VALUES (@id, @email, @name, @password_hash, @created_at)`,
+        ),
+        selectById: opened.prepare<[string], UserRow>(
+          `SELECT ${USER_COLUMNS} FROM users WHERE id = ?`,
+        ),
+        selectByEmail: opened.prepare<[string], UserRow>(
+          `SELECT ${USER_COLUMNS} FROM users WHERE email = ?`,
+        ),
+        deleteById: opened.prepare<[string]>('DELETE FROM users WHERE id = ?'),
+        selectOne: opened.prepare<[]>('SELECT 1'),
+      };
+    });
 
     this.#database = database;
+    this.#insertUser = prepared.insertUser;
+    this.#selectById = prepared.selectById;
+    this.#selectByEmail = prepared.selectByEmail;
+    this.#deleteById = prepared.deleteById;
+    this.#selectOne = prepared.selectOne;
   }
 
   /** Creates a user with a new id; throws PulseError('EMAIL_TAKEN') when the email is in use. */
