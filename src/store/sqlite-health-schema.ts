@@ -1,7 +1,5 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-
 import Database from 'better-sqlite3';
+import { openSqliteFile } from './sqlite-file.js';
 
 // Dates are `YYYY-MM-DD` text, so they sort and compare as dates. goals_reached lists the
 // goals a day has announced, comma-separated. The outbox's AUTOINCREMENT never reuses a seq,
@@ -57,33 +55,19 @@ const CREATE_DELETE_TRIGGER = `
     DELETE FROM analytics_sent WHERE user_id = OLD.id;
   END`;
 
-// How long a statement waits for another connection's write lock (the CLI importing while
-// the service runs) before failing.
-const BUSY_TIMEOUT_MS = 5000;
-
 /**
  * Opens the SQLite file (creating it, its folder and the health tables when missing). The
  * deletion trigger is added when the users table exists, as it does once the user store has
  * opened the same file; a private `:memory:` database has no users to follow.
  */
 export function openSqliteHealthDatabase(filename: string): Database.Database {
-  if (filename !== ':memory:' && filename !== '') {
-    mkdirSync(dirname(filename), { recursive: true });
-  }
-  const database = new Database(filename);
-
-  try {
-    database.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
-    database.pragma('journal_mode = WAL');
-    database.exec(CREATE_TABLES);
-    const users = database
+  const { database } = openSqliteFile(filename, (opened) => {
+    opened.exec(CREATE_TABLES);
+    const users = opened
       .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'users'")
       .get();
-    if (users !== undefined) database.exec(CREATE_DELETE_TRIGGER);
-  } catch (error) {
-    database.close();
-    throw error;
-  }
+    if (users !== undefined) opened.exec(CREATE_DELETE_TRIGGER);
+  });
 
   return database;
 }

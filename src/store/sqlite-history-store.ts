@@ -1,7 +1,5 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-
 import Database from 'better-sqlite3';
+import { openSqliteFile } from './sqlite-file.js';
 
 import type {
   HistoryEvent,
@@ -36,9 +34,6 @@ const EVENT_COLUMNS = 'id, user_id, type, payload, created_at, idempotency_key';
 
 /** The floors row that holds the age trim's floor, shared by every user. */
 const GLOBAL_SCOPE = '*';
-
-// How long a statement waits for another connection's write lock before failing.
-const BUSY_TIMEOUT_MS = 5000;
 
 // Expired events are deleted at most this often; until then they may be read a little late.
 const EXPIRY_INTERVAL_MS = 1000;
@@ -85,31 +80,26 @@ export class SqliteHistoryStore implements HistoryStore {
    * `coverageStart` is the id before which a new database holds nothing (recorded once).
    */
   constructor(filename: string, limits: HistoryLimits, coverageStart = Date.now() * 1000) {
-    if (filename !== ':memory:' && filename !== '') {
-      mkdirSync(dirname(filename), { recursive: true });
-    }
-    const database = new Database(filename);
-
-    try {
-      // The busy timeout goes first: switching to WAL needs a lock another connection may hold.
-      database.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
-      database.pragma('journal_mode = WAL');
-      database.exec(CREATE_TABLES);
+    const { database, prepared } = openSqliteFile(filename, (opened) => {
+      opened.exec(CREATE_TABLES);
       // History begins when its tables are made: an id from before then (a wiped database, or
       // an earlier in-memory history) must get sync:required rather than an empty replay.
-      database
+      opened
         .prepare(
           'INSERT OR IGNORE INTO pulse_history_floors (scope, dropped_through) VALUES (?, ?)',
         )
         .run(GLOBAL_SCOPE, coverageStart);
-      this.#queries = prepareQueries(database);
-      this.#appendEvent = database.transaction(appendTransaction(database, limits.size));
-      this.#expireBefore = database.transaction(expireTransaction(database));
-    } catch (error) {
-      database.close();
-      throw error;
-    }
 
+      return {
+        queries: prepareQueries(opened),
+        appendEvent: opened.transaction(appendTransaction(opened, limits.size)),
+        expireBefore: opened.transaction(expireTransaction(opened)),
+      };
+    });
+
+    this.#queries = prepared.queries;
+    this.#appendEvent = prepared.appendEvent;
+    this.#expireBefore = prepared.expireBefore;
     this.#database = database;
     this.#limits = limits;
   }
