@@ -88,7 +88,7 @@ describe('configuration', () => {
     }
   });
 
-  test('refuses a secrets file that is not JSON or holds a short secret, naming DATA_DIR', async () => {
+  test('refuses a secrets file that is not JSON or has a short secret (DATA_DIR)', async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'pulse-config-'));
     try {
       for (const content of ['not json', JSON.stringify({ jwtSecret: 'short' })]) {

@@ -181,7 +181,7 @@ describe('stream tickets', () => {
 });
 
 describe('slow consumers', () => {
-  test('cuts off a client that never reads, within a bounded RSS, and it resumes losslessly', async () => {
+  test('cuts off a client that never reads, in bounded RSS; it resumes losslessly', async () => {
     const server = await serverWith({
       MAX_BUFFERED_BYTES: String(1024 * 1024),
       EMIT_RATE_LIMIT_PER_USER: '0',

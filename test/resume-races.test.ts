@@ -64,7 +64,7 @@ describe('resume under races', () => {
     }
   });
 
-  test('a stream opened while an emit is in flight has a position that does not skip it', async () => {
+  test('gives a stream opened during an emit a position that skips nothing', async () => {
     const user = await registerUser(server.url);
     const history = server.pulse.context.history;
     const append = history.append.bind(history);

@@ -161,7 +161,7 @@ describe('resuming beyond the history', () => {
     await server.stop();
   });
 
-  test('sends sync:required when the last id is older than the history, then goes live', async () => {
+  test('sends sync:required for an id older than history, then goes live', async () => {
     const user = await registerUser(server.url);
     const [oldest] = await emitMany(server.url, user.id, 5);
 

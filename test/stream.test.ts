@@ -116,7 +116,7 @@ describe('the event stream', () => {
     assert.ok(gap >= 80 && gap <= 400, `heartbeats ${gap} ms apart`);
   });
 
-  test('delivers one emit to all three tabs of a user, and counts 3 then 1 after two close', async () => {
+  test('sends one emit to all three tabs, and counts 3 then 1 after two close', async () => {
     const user = await registerUser(server.url);
     const tabs = [await open(user.token), await open(user.token), await open(user.token)];
     await Promise.all(tabs.map((tab) => tab.waitFor((frame) => frame.event === 'connected')));
@@ -201,7 +201,7 @@ describe('the event stream', () => {
     assert.equal(again.body.code, 'USER_NOT_FOUND');
   });
 
-  test('leaves no connection and no timer behind after 1,000 connect/disconnect cycles', async () => {
+  test('leaves no stream or timer behind after 1,000 connect/disconnect cycles', async () => {
     const user = await registerUser(server.url);
     const hub = server.pulse.context.hub;
     const timersBefore = activeTimers();
