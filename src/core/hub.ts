@@ -83,8 +83,9 @@ export class Hub {
     if (!streams) return 0;
 
     let delivered = 0;
-    // Copy first: a write can cut off a slow stream, which removes it from the set.
-    for (const stream of [...streams]) {
+    // No copy of the set (10,000 tabs would mean 10,000 slots per emit): a write may cut off
+    // a slow stream, which deletes it from the set, and a Set iterates safely past deletions.
+    for (const stream of streams) {
       if (stream.deliver(frame)) delivered += 1;
     }
     this.#options.stats.record(frame.type, frame.dataBytes, delivered);

@@ -1,4 +1,5 @@
 import { Ajv } from 'ajv';
+import type { EmitResult } from '../core/event-service.js';
 import { PulseError } from '../errors.js';
 import type { AppContext } from './context.js';
 import { MAX_DATA_DEPTH, nestsDeeperThan } from './json-depth.js';
@@ -117,4 +118,19 @@ export function checkEmitItem(item: unknown, maxEventBytes: number): EmitItem {
   }
 
   return { ...item, userId: item.userId.toLowerCase() };
+}
+
+/**
+ * How many streams an emit reached. One instance knows what it wrote; on Redis the event is
+ * delivered when the bus brings it back, so the answer is the streams the cluster holds for
+ * the user. A duplicate reached none.
+ */
+export async function streamsReached(
+  context: AppContext,
+  userId: string,
+  result: EmitResult,
+): Promise<number> {
+  if (!context.cluster || result.duplicate) return result.connectionsNotified;
+
+  return context.cluster.countFor(userId);
 }

@@ -4,7 +4,7 @@ import { PulseError } from '../../errors.js';
 import { requireService } from '../authenticate.js';
 import type { AppContext } from '../context.js';
 import { SERVICE_AUTH } from '../route-docs.js';
-import { checkEmitItem, checkEmitRate } from '../emit-rules.js';
+import { checkEmitItem, checkEmitRate, streamsReached } from '../emit-rules.js';
 
 /** Most events one batch may carry. */
 export const MAX_BATCH_EVENTS = 500;
@@ -72,10 +72,7 @@ export async function batchRoutes(app: FastifyInstance, context: AppContext): Pr
       const result = await events.emit({ userId, type: eventType, data, idempotencyKey: eventId });
       if (result.duplicate) return { index, status: 'duplicate', eventId: result.eventId };
 
-      // On Redis, the streams the cluster holds for the user (see the emit route).
-      const connectionsNotified = ctx.cluster
-        ? await ctx.cluster.countFor(userId)
-        : result.connectionsNotified;
+      const connectionsNotified = await streamsReached(ctx, userId, result);
       return { index, status: 'delivered', eventId: result.eventId, connectionsNotified };
     } catch (error) {
       // Redis away: this item was not taken and may be retried; the items before it stand.

@@ -3,7 +3,7 @@ import { PulseError } from '../../errors.js';
 import { isUserId } from '../../ids.js';
 import { currentUser, requireUser } from '../authenticate.js';
 import type { AppContext } from '../context.js';
-import { checkEmitRate } from '../emit-rules.js';
+import { checkEmitRate, streamsReached } from '../emit-rules.js';
 import { describedAs, USER_AUTH } from '../route-docs.js';
 
 const MAX_TEST_MESSAGE_LENGTH = 1000;
@@ -96,10 +96,7 @@ export async function debugRoutes(app: FastifyInstance, context: AppContext): Pr
         data: { message, requestedBy: userId },
       });
       const { eventId } = result;
-      // On Redis, delivery happens when the bus brings the event back: count the cluster.
-      const connectionsNotified = context.cluster
-        ? await context.cluster.countFor(userId)
-        : result.connectionsNotified;
+      const connectionsNotified = await streamsReached(context, userId, result);
 
       return {
         success: true,

@@ -9,6 +9,7 @@ import {
   EMIT_FIELD_MESSAGES,
   EMIT_ITEM_SCHEMA,
   IDEMPOTENCY_KEY_SCHEMA,
+  streamsReached,
   type EmitItem,
 } from '../emit-rules.js';
 
@@ -62,11 +63,7 @@ export async function emitRoutes(app: FastifyInstance, context: AppContext): Pro
 
       const result = await events.emit({ userId, type: eventType, data, idempotencyKey });
       request.log.debug({ userId, eventType, ...result }, 'event emitted');
-      // One instance knows what it wrote; a cluster knows how many streams its members hold.
-      const connectionsNotified =
-        context.cluster && !result.duplicate
-          ? await context.cluster.countFor(userId)
-          : result.connectionsNotified;
+      const connectionsNotified = await streamsReached(context, userId, result);
 
       return {
         success: true,
