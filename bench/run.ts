@@ -92,9 +92,9 @@ async function setUpUsers(harness: Harness, count: number): Promise<string[]> {
 
 async function runScenarios(harness: Harness, userIds: string[], records: RunRecord[]) {
   if (wanted('connect')) {
-    // Servers alternate run by run, so a drift in the machine touches both alike.
+    // Servers alternate run by run, so a drift in the machine touches all alike.
     for (let run = 1; run <= PLAN.runs; run += 1) {
-      for (const kind of ['pulse', 'naive'] as const) {
+      for (const kind of ['pulse', 'naive', 'floor'] as const) {
         progress(`connect ${kind} run ${run}`);
         report(records, [await measureConnect(harness, kind, userIds, PLAN.connect, run)]);
       }
@@ -113,6 +113,11 @@ async function runScenarios(harness: Harness, userIds: string[], records: RunRec
       progress(`emit ${kind}`);
       report(records, await measureEmit(harness, kind, userIds, PLAN.emit));
     }
+  }
+  // The bare node:http floor: how fast any Node server can open streams and answer emits here.
+  if (wanted('emit')) {
+    progress('emit floor');
+    report(records, await measureEmit(harness, 'floor', userIds, PLAN.emit));
   }
   if (wanted('ceiling')) {
     progress('ceiling');

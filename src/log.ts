@@ -53,6 +53,9 @@ const redactedPaths = [
   'err.rawPacket',
 ];
 
+// If stdout stops being read, lines past this are dropped rather than held in memory.
+const MAX_UNWRITTEN_LOG_BYTES = 16 * 1024 * 1024;
+
 /** Creates the root logger: pino JSON on stdout (or the given destination). */
 export function createLogger(
   level: string,
@@ -65,5 +68,13 @@ export function createLogger(
     redact: { paths: redactedPaths, censor: '[redacted]' },
   };
 
-  return destination ? pino(options, destination as NodeJS.WritableStream) : pino(options);
+  if (destination) return pino(options, destination as NodeJS.WritableStream);
+
+  // Asynchronous: lines logged while a write is in flight leave together in the next one, so
+  // a burst of streams opening costs a few writes, not one syscall a line. pino flushes what
+  // is left when the process exits.
+  return pino(
+    options,
+    pino.destination({ dest: 1, sync: false, maxLength: MAX_UNWRITTEN_LOG_BYTES }),
+  );
 }

@@ -165,6 +165,8 @@ export function ratios(summaries: readonly Summary[]): Record<string, number> {
     medianOf(summaries, scenario, 'naive', metric);
   const ceiling = (scenario: string, metric: string) =>
     medianOf(summaries, scenario, 'ceiling', metric);
+  const floor = (scenario: string, metric: string) =>
+    medianOf(summaries, scenario, 'floor', metric);
 
   return {
     'connect streams/s, Pulse ÷ naive':
@@ -184,6 +186,15 @@ export function ratios(summaries: readonly Summary[]): Record<string, number> {
       naive('broadcast-many', 'deliveriesPerSecond'),
     'emit requests/s, Pulse ÷ naive':
       pulse('emit', 'requestsPerSecond') / naive('emit', 'requestsPerSecond'),
+    // What bare node:http reaches on the same load tool: no server can beat these ratios.
+    'connect streams/s, floor ÷ naive':
+      floor('connect', 'streamsPerSecond') / naive('connect', 'streamsPerSecond'),
+    'connect streams/s, Pulse ÷ floor':
+      pulse('connect', 'streamsPerSecond') / floor('connect', 'streamsPerSecond'),
+    'emit requests/s, floor ÷ naive':
+      floor('emit', 'requestsPerSecond') / naive('emit', 'requestsPerSecond'),
+    'emit requests/s, Pulse ÷ floor':
+      pulse('emit', 'requestsPerSecond') / floor('emit', 'requestsPerSecond'),
     // Server CPU per unit of work moves much less than rates when other load shares the CPUs.
     'connect CPU per stream opened, naive ÷ Pulse':
       naive('connect', 'cpuSecondsOpening') / pulse('connect', 'cpuSecondsOpening'),

@@ -5,11 +5,12 @@ import { track } from './children.js';
 import { cpuSeconds, openFiles, residentBytes } from './proc.js';
 
 /** The servers a run compares. */
-export type ServerKind = 'pulse' | 'naive' | 'ceiling';
+export type ServerKind = 'pulse' | 'naive' | 'floor' | 'ceiling';
 
 const ENTRY_POINTS: Record<ServerKind, string[]> = {
   pulse: ['dist/cli/main.js', 'serve'],
   naive: ['--import', 'tsx', 'bench/naive-server.ts'],
+  floor: ['--import', 'tsx', 'bench/floor-server.ts'],
   ceiling: ['--import', 'tsx', 'bench/ceiling-server.ts'],
 };
 

@@ -30,6 +30,8 @@ let nextStreamNumber = 0;
  */
 export class ClientStream {
   readonly id: string;
+  /** The stream's number in this process (its id is this number in base 36). */
+  readonly serial: number;
   readonly userId: string;
   readonly openedAt = Date.now();
   readonly accepts: EventFilter;
@@ -44,9 +46,11 @@ export class ClientStream {
   #queued: Buffer[] = [];
   #queuedBytes = 0;
   #closed = false;
+  #startedBody = false;
 
   constructor(response: ServerResponse, userId: string, options: ClientStreamOptions) {
     nextStreamNumber += 1;
+    this.serial = nextStreamNumber;
     this.id = `s${nextStreamNumber.toString(36)}`;
     this.userId = userId;
     this.accepts = options.filter ?? acceptAll;
@@ -193,6 +197,14 @@ export class ClientStream {
     this.#queuedBytes = 0;
     const socket = this.#response.socket;
     if (!socket || socket.destroyed) return;
+
+    // The first output goes through the response, which sends its head along in the same write
+    // (flushing the head alone would cost every new stream a second syscall) and frames it.
+    if (!this.#startedBody) {
+      this.#startedBody = true;
+      this.#response.write(Buffer.concat(queued, total));
+      return;
+    }
 
     socket.write(frameChunk(queued, total));
   }

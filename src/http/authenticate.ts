@@ -39,7 +39,7 @@ export function requireUser(context: AppContext) {
     const token = userToken(request);
     if (!token) throw new PulseError('TOKEN_MISSING');
 
-    const verified = await context.tokens.verify(token);
+    const verified = context.tokens.verify(token);
     const user = await context.store.findById(verified.userId);
     if (!user) throw new PulseError('USER_NOT_FOUND');
 

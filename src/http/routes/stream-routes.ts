@@ -56,10 +56,9 @@ export async function streamRoutes(app: FastifyInstance, context: AppContext): P
       reply.hijack();
       request.raw.socket.setNoDelay(true);
       const hookHeaders = reply.getHeaders() as OutgoingHttpHeaders;
+      // The head leaves with the first frame (`connected`), in the same write.
       reply.raw.writeHead(200, { ...hookHeaders, ...STREAM_HEADERS });
-      reply.raw.flushHeaders();
 
-      const log = request.log.child({ userId: user.id });
       try {
         const stream = await events.openStream(reply.raw, {
           userId: user.id,
@@ -68,13 +67,14 @@ export async function streamRoutes(app: FastifyInstance, context: AppContext): P
           filter,
         });
         if (stream.closed) return;
-        log.info({ streamId: stream.id, resumed: lastEventId !== undefined }, 'stream opened');
+        const resumed = lastEventId !== undefined;
+        request.log.info({ userId: user.id, streamId: stream.id, resumed }, 'stream opened');
 
         // The account may have been deleted while this stream was being set up, after the
         // delete ended the user's other streams: look once more, now that it is registered.
         if (!(await context.store.findById(user.id))) stream.close('user_deleted');
       } catch (error) {
-        log.error({ err: error }, 'stream failed to open');
+        request.log.error({ userId: user.id, err: error }, 'stream failed to open');
         reply.raw.destroy();
       }
     },
