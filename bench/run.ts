@@ -49,6 +49,8 @@ const PLAN = {
     tabs: scaled(10_000),
     tabEmits: 40,
     tabConcurrency: 4,
+    tabPacedEmits: 20,
+    tabPacedRate: 10,
     users: scaled(10_000),
     userEmits: scaled(20_000),
     userConcurrency: 32,

@@ -27,6 +27,11 @@ function floorNote(value: number | undefined, unit: string): string {
     : `(bare node:http floor: ${formatNumber(value)}${unit})`;
 }
 
+// The same fan-out at a steady rate below capacity: the latency without the queue in front.
+function pacedNote(p99: number): string {
+  return Number.isNaN(p99) ? '' : `(paced, one emit at a time: ${formatNumber(p99)} ms)`;
+}
+
 /** The issue's targets, each against this run's medians. */
 export function checkTargets(
   summaries: readonly Summary[],
@@ -66,7 +71,13 @@ export function checkTargets(
       (v) => v >= 10,
       '×',
     ),
-    check('broadcast-one: p99 ≤ 150 ms', pulse('broadcast-one', 'p99Ms'), (v) => v <= 150, ' ms'),
+    check(
+      'broadcast-one: p99 ≤ 150 ms',
+      pulse('broadcast-one', 'p99Ms'),
+      (v) => v <= 150,
+      ' ms',
+      pacedNote(pulse('broadcast-one-paced', 'p99Ms')),
+    ),
     check(
       'broadcast-one: CPU per delivery ≤ 3× batched ceiling',
       ratio['broadcast-one CPU/delivery, Pulse ÷ ceiling batched'] ?? NaN,

@@ -8,6 +8,9 @@ export interface BroadcastPlan {
   readonly tabs: number;
   readonly tabEmits: number;
   readonly tabConcurrency: number;
+  /** Then emits to that user at a steady rate well below capacity, one at a time. */
+  readonly tabPacedEmits: number;
+  readonly tabPacedRate: number;
   /** This many users with one tab each. */
   readonly users: number;
   readonly userEmits: number;
@@ -17,8 +20,11 @@ export interface BroadcastPlan {
 
 /**
  * One user with many tabs: every emit goes to all of them, so delivered events per second and
- * CPU per delivery show the cost of the fan-out loop itself. Then many users with one tab
- * each, emits going round the users, for the same server holding the same number of streams.
+ * CPU per delivery show the cost of the fan-out loop itself. Emitted as fast as the server
+ * accepts them, the latency is mostly time spent queued behind earlier emits; emitted at a
+ * steady rate below capacity ("paced"), it is the time one fan-out takes to reach every tab.
+ * Then many users with one tab each, emits going round the users, for the same server holding
+ * the same number of streams.
  */
 export async function measureBroadcast(
   harness: Harness,
@@ -36,6 +42,7 @@ export async function measureBroadcast(
       targets: new Int32Array(plan.tabEmits),
       concurrency: plan.tabConcurrency,
       runs: plan.runs,
+      paced: { emits: plan.tabPacedEmits, ratePerSecond: plan.tabPacedRate },
     })),
     ...(await measureStreams(harness, kind, 'broadcast-many', manyUsers, oneTabEach, {
       targets: roundRobinTargets(plan.userEmits, plan.users),
@@ -51,7 +58,12 @@ async function measureStreams(
   scenario: string,
   userIds: readonly string[],
   streamUsers: Int32Array,
-  load: { targets: Int32Array; concurrency: number; runs: number },
+  load: {
+    targets: Int32Array;
+    concurrency: number;
+    runs: number;
+    paced?: { emits: number; ratePerSecond: number };
+  },
 ): Promise<RunRecord[]> {
   const server = await harness.startServer(kind);
   const records: RunRecord[] = [];
@@ -81,6 +93,24 @@ async function measureStreams(
         server: kind,
         run,
         metrics: phaseMetrics(phase),
+        notes: phaseNotes(phase),
+      });
+    }
+
+    for (let run = 1; load.paced && run <= load.runs; run += 1) {
+      const { emits, ratePerSecond } = load.paced;
+      const phase = await harness.emitAndCheck(server, {
+        userIds,
+        targets: new Int32Array(emits),
+        concurrency: 1,
+        ratePerSecond,
+        timeoutMs: 60_000,
+      });
+      records.push({
+        scenario: `${scenario}-paced`,
+        server: kind,
+        run,
+        metrics: { ...phaseMetrics(phase), rate: ratePerSecond },
         notes: phaseNotes(phase),
       });
     }

@@ -51,8 +51,10 @@ export async function measureConnect(
     const filesBefore = server.openFiles();
     const before = await memoryOf(server);
     const cpuBefore = server.cpu();
+    const clientCpuBefore = harness.clientCpu();
     const opened = await harness.openStreams(server, userIds, streamUsers);
     const cpuOpen = server.cpu() - cpuBefore;
+    const clientCpuOpen = harness.clientCpu() - clientCpuBefore;
     if (opened.failed > 0) notes.push(`${opened.failed} streams failed: ${opened.firstError}`);
     await harness.settle(2_000);
     const rssWith = server.rss();
@@ -80,6 +82,9 @@ export async function measureConnect(
         openSeconds: opened.seconds,
         streamsPerSecond: opened.opened / opened.seconds,
         cpuSecondsOpening: cpuOpen,
+        // The load tool's share: when server and clients together fill both CPUs, the rate
+        // says as much about the clients as about the server.
+        clientCpuSecondsOpening: clientCpuOpen,
         socketsHeld: filesWith - filesBefore,
         rssBeforeMiB: rssBefore / MIB,
         rssWithStreamsMiB: rssWith / MIB,

@@ -1,4 +1,4 @@
-import type { OutgoingHttpHeaders } from 'node:http';
+import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { parseEventFilter, type EventFilter } from '../../core/event-filter.js';
 import { BusUnavailableError } from '../../bus/remote-bus.js';
@@ -54,6 +54,7 @@ export async function streamRoutes(app: FastifyInstance, context: AppContext): P
       // From here on the response is ours, not Fastify's: it stays open and is never buffered
       // or compressed. Headers set by hooks (CORS) are carried over by hand.
       reply.hijack();
+      releaseFastifyListeners(reply.raw);
       request.raw.socket.setNoDelay(true);
       const hookHeaders = reply.getHeaders() as OutgoingHttpHeaders;
       // The head leaves with the first frame (`connected`), in the same write.
@@ -145,4 +146,15 @@ function lastEventIdOf(request: FastifyRequest<{ Querystring: StreamQuery }>): s
   }
 
   return value;
+}
+
+// Fastify listens for the end of every response (for its onResponse hooks) with a closure that
+// holds its Request, Reply and per-request logger. A stream's end is handled by its own close
+// path, so letting go of that closure frees about 1 KiB of heap per open stream.
+function releaseFastifyListeners(response: ServerResponse): void {
+  for (const event of ['finish', 'error'] as const) {
+    for (const listener of response.listeners(event)) {
+      if (listener.name === 'onResFinished') response.off(event, listener as () => void);
+    }
+  }
 }
