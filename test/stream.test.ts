@@ -252,6 +252,65 @@ describe('the event stream', () => {
     assert.equal(hub.totalConnections, othersOpen);
   });
 
+  test('opens a stream pipelined behind another request on the same connection', async () => {
+    const user = await registerUser(server.url);
+    const { hostname, port } = new URL(server.url);
+    const socket = connect(Number(port), hostname);
+    let received = '';
+    socket.on('data', (bytes: Buffer) => (received += bytes.toString('latin1')));
+    const auth = `Host: ${hostname}\r\nAuthorization: Bearer ${user.token}\r\n`;
+
+    // Both requests in one write: the stream's response has no socket until /me is answered.
+    socket.write(
+      `GET /api/auth/me HTTP/1.1\r\n${auth}\r\n` + `GET /api/events/stream HTTP/1.1\r\n${auth}\r\n`,
+    );
+    try {
+      await waitFor(
+        () => received,
+        (text) => text.includes('event: connected'),
+      );
+      assert.ok(received.includes('event: connected'), received);
+      const heads = received.match(/HTTP\/1\.1 200 OK/g) ?? [];
+      assert.equal(heads.length, 2, 'both answered, in order');
+      assert.ok(received.indexOf('text/event-stream') > received.indexOf('"email"'));
+      assert.equal(server.pulse.context.hub.countFor(user.id), 1);
+    } finally {
+      socket.destroy();
+    }
+  });
+
+  test('sends an HTTP/1.0 client its frames without chunk framing', async () => {
+    const user = await registerUser(server.url);
+    const { hostname, port } = new URL(server.url);
+    const socket = connect(Number(port), hostname);
+    let received = '';
+    socket.on('data', (bytes: Buffer) => (received += bytes.toString('latin1')));
+    socket.write(`GET /api/events/stream HTTP/1.0\r\nAuthorization: Bearer ${user.token}\r\n\r\n`);
+
+    try {
+      await waitFor(
+        () => received,
+        (text) => text.includes('event: connected'),
+      );
+      assert.ok(received.includes('event: connected'), received);
+      await emit(server.url, { userId: user.id, eventType: 'http10:test', data: { n: 1 } });
+      await waitFor(
+        () => received,
+        (text) => text.includes('event: http10:test'),
+      );
+      assert.ok(received.includes('event: http10:test'), received);
+
+      const body = received.slice(received.indexOf('\r\n\r\n') + 4);
+      assert.doesNotMatch(received, /Transfer-Encoding: chunked/i);
+      // Every line of the body is an SSE line: no chunk sizes, no CRLF chunk ends.
+      for (const line of body.split('\n')) {
+        assert.match(line, /^(|id: .*|event: .*|data: .*|retry: \d+|:.*)$/, JSON.stringify(line));
+      }
+    } finally {
+      socket.destroy();
+    }
+  });
+
   test('does not open a stream for a HEAD request', async () => {
     const user = await registerUser(server.url);
     const response = await fetch(`${server.url}/api/events/stream`, {

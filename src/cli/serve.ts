@@ -26,18 +26,30 @@ export async function serve(): Promise<void> {
     // A last resort: whatever happens, the process is gone by SHUTDOWN_TIMEOUT_MS.
     setTimeout(() => {
       logger.error({ timeoutMs: config.shutdownTimeoutMs }, 'shutdown timed out');
-      process.exit(1);
+      exitAfterLogs(logger, 1);
     }, config.shutdownTimeoutMs).unref();
     pulse.close().then(
-      () => process.exit(0),
+      () => exitAfterLogs(logger, 0),
       (error: unknown) => {
         logger.error({ err: error }, 'shutdown failed');
-        process.exit(1);
+        exitAfterLogs(logger, 1);
       },
     );
   };
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
+}
+
+// The logger writes asynchronously: let the lines still on their way leave, in order, before
+// the process goes, but never wait for a stdout that does not drain.
+const LOG_FLUSH_LIMIT_MS = 1_000;
+
+function exitAfterLogs(logger: Logger, code: number): void {
+  const exit = () => process.exit(code);
+  // Should the loop empty before either fires, the process still ends with this code.
+  process.exitCode = code;
+  setTimeout(exit, LOG_FLUSH_LIMIT_MS).unref();
+  logger.flush(exit);
 }
 
 // A host that does not resolve or a port in use are configuration mistakes: name the variable.

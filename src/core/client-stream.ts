@@ -206,7 +206,9 @@ export class ClientStream {
       return;
     }
 
-    socket.write(frameChunk(queued, total));
+    // An HTTP/1.0 client gets the body as it is, ended by the connection's close.
+    const body = this.#response.chunkedEncoding ? frameChunk(queued, total) : Buffer.concat(queued);
+    socket.write(body);
   }
 
   #finish(reason: CloseReason): void {

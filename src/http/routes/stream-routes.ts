@@ -1,4 +1,4 @@
-import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { parseEventFilter, type EventFilter } from '../../core/event-filter.js';
 import { BusUnavailableError } from '../../bus/remote-bus.js';
@@ -48,6 +48,7 @@ export async function streamRoutes(app: FastifyInstance, context: AppContext): P
       if (context.bus && !context.bus.ready()) throw new BusUnavailableError();
       const user = currentUser(request);
       checkStreamLimits(context, user.id);
+      if (!reply.raw.socket && !(await socketAssigned(request.raw, reply.raw))) return;
       const filter = eventFilter(request.query.events);
       const lastEventId = lastEventIdOf(request);
 
@@ -157,4 +158,23 @@ function releaseFastifyListeners(response: ServerResponse): void {
       if (listener.name === 'onResFinished') response.off(event, listener as () => void);
     }
   }
+}
+
+// A request pipelined behind another on the same connection gets its response's socket only
+// once the answers before it are sent. Resolves false if the connection closes first.
+function socketAssigned(request: IncomingMessage, response: ServerResponse): Promise<boolean> {
+  const connection = request.socket;
+  if (connection.destroyed) return Promise.resolve(false);
+
+  return new Promise((resolve) => {
+    const settle = (assigned: boolean) => {
+      response.off('socket', onSocket);
+      connection.off('close', onClose);
+      resolve(assigned);
+    };
+    const onSocket = () => settle(true);
+    const onClose = () => settle(false);
+    response.once('socket', onSocket);
+    connection.once('close', onClose);
+  });
 }
