@@ -151,7 +151,8 @@ function lastEventIdOf(request: FastifyRequest<{ Querystring: StreamQuery }>): s
 
 // Fastify listens for the end of every response (for its onResponse hooks) with a closure that
 // holds its Request, Reply and per-request logger. A stream's end is handled by its own close
-// path, so letting go of that closure frees about 1 KiB of heap per open stream.
+// path, so letting go of that closure frees about 1 KiB of heap per open stream. Found by its
+// name: should a Fastify release rename it, nothing breaks, streams just keep that kilobyte.
 function releaseFastifyListeners(response: ServerResponse): void {
   for (const event of ['finish', 'error'] as const) {
     for (const listener of response.listeners(event)) {
