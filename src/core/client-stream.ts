@@ -207,8 +207,9 @@ export class ClientStream {
     }
 
     // An HTTP/1.0 client gets the body as it is, ended by the connection's close.
-    const body = this.#response.chunkedEncoding ? frameChunk(queued, total) : Buffer.concat(queued);
-    socket.write(body);
+    if (!this.#response.chunkedEncoding) socket.write(Buffer.concat(queued, total));
+    else if (queued.length === 1) socket.write(sharedChunk(queued[0] as Buffer));
+    else socket.write(frameChunk(queued, total));
   }
 
   #finish(reason: CloseReason): void {
@@ -222,6 +223,20 @@ export class ClientStream {
     for (const cleanup of this.cleanups.splice(0)) cleanup();
     this.#onClose(this, reason);
   }
+}
+
+// A frame that goes alone to many streams (one emit to 10,000 tabs, a slice of heartbeats) is
+// framed as a chunk once, and that chunk is written to all of them: no copy per delivery.
+const chunkOfFrame = new WeakMap<Buffer, Buffer>();
+
+function sharedChunk(frame: Buffer): Buffer {
+  let chunk = chunkOfFrame.get(frame);
+  if (chunk === undefined) {
+    chunk = frameChunk([frame], frame.length);
+    chunkOfFrame.set(frame, chunk);
+  }
+
+  return chunk;
 }
 
 // `<size in hex>\r\n<data>\r\n`: the chunk framing of a response with no Content-Length.
