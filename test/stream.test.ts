@@ -252,12 +252,29 @@ describe('the event stream', () => {
     assert.equal(hub.totalConnections, othersOpen);
   });
 
-  test('opens a stream pipelined behind another request on the same connection', async () => {
-    const user = await registerUser(server.url);
+  // A raw connection that collects everything the server sends, for requests no client library
+  // would make.
+  function rawConnection() {
     const { hostname, port } = new URL(server.url);
     const socket = connect(Number(port), hostname);
     let received = '';
     socket.on('data', (bytes: Buffer) => (received += bytes.toString('latin1')));
+
+    // Waits until the text has arrived, and fails the test with what did arrive if it does not.
+    const receive = async (text: string) => {
+      await waitFor(
+        () => received,
+        (sofar) => sofar.includes(text),
+      );
+      assert.ok(received.includes(text), received);
+    };
+
+    return { socket, hostname, receive, all: () => received };
+  }
+
+  test('opens a stream pipelined behind another request on the same connection', async () => {
+    const user = await registerUser(server.url);
+    const { socket, hostname, receive, all } = rawConnection();
     const auth = `Host: ${hostname}\r\nAuthorization: Bearer ${user.token}\r\n`;
 
     // Both requests in one write: the stream's response has no socket until /me is answered.
@@ -265,11 +282,8 @@ describe('the event stream', () => {
       `GET /api/auth/me HTTP/1.1\r\n${auth}\r\n` + `GET /api/events/stream HTTP/1.1\r\n${auth}\r\n`,
     );
     try {
-      await waitFor(
-        () => received,
-        (text) => text.includes('event: connected'),
-      );
-      assert.ok(received.includes('event: connected'), received);
+      await receive('event: connected');
+      const received = all();
       const heads = received.match(/HTTP\/1\.1 200 OK/g) ?? [];
       assert.equal(heads.length, 2, 'both answered, in order');
       assert.ok(received.indexOf('text/event-stream') > received.indexOf('"email"'));
@@ -281,24 +295,14 @@ describe('the event stream', () => {
 
   test('sends an HTTP/1.0 client its frames without chunk framing', async () => {
     const user = await registerUser(server.url);
-    const { hostname, port } = new URL(server.url);
-    const socket = connect(Number(port), hostname);
-    let received = '';
-    socket.on('data', (bytes: Buffer) => (received += bytes.toString('latin1')));
+    const { socket, receive, all } = rawConnection();
     socket.write(`GET /api/events/stream HTTP/1.0\r\nAuthorization: Bearer ${user.token}\r\n\r\n`);
 
     try {
-      await waitFor(
-        () => received,
-        (text) => text.includes('event: connected'),
-      );
-      assert.ok(received.includes('event: connected'), received);
+      await receive('event: connected');
       await emit(server.url, { userId: user.id, eventType: 'http10:test', data: { n: 1 } });
-      await waitFor(
-        () => received,
-        (text) => text.includes('event: http10:test'),
-      );
-      assert.ok(received.includes('event: http10:test'), received);
+      await receive('event: http10:test');
+      const received = all();
 
       const body = received.slice(received.indexOf('\r\n\r\n') + 4);
       assert.doesNotMatch(received, /Transfer-Encoding: chunked/i);
