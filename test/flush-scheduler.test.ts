@@ -29,7 +29,7 @@ function harness(flushMs = 0) {
 }
 
 describe('flush scheduler', () => {
-  test('flushes each marked stream once, after the current turn, however often it was marked', () => {
+  test('flushes a stream once after the current turn, however often it was marked', () => {
     const { scheduler, flushed, stream, runNext, deferred } = harness();
     const [a, b] = [stream(1), stream(2)];
 
