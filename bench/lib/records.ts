@@ -11,6 +11,19 @@ export interface RunRecord {
   readonly notes: string[];
 }
 
+/** The record of one emit phase: its metrics (plus any of the scenario's own) and notes. */
+export function phaseRecord(
+  where: { scenario: string; server: ServerKind; run: number },
+  phase: PhaseOutcome,
+  extraMetrics: Record<string, number> = {},
+): RunRecord {
+  return {
+    ...where,
+    metrics: { ...phaseMetrics(phase), ...extraMetrics },
+    notes: phaseNotes(phase),
+  };
+}
+
 /** The metrics every emit phase reports, with delivery rates and CPU per delivery. */
 export function phaseMetrics(phase: PhaseOutcome): Record<string, number> {
   return {

@@ -1,5 +1,5 @@
 import type { Harness } from '../lib/harness.js';
-import { phaseMetrics, phaseNotes, roundRobinTargets, type RunRecord } from '../lib/records.js';
+import { phaseRecord, roundRobinTargets, type RunRecord } from '../lib/records.js';
 import type { ServerKind } from '../lib/server-process.js';
 
 /** Sizes of the broadcast scenarios. */
@@ -88,13 +88,7 @@ async function measureStreams(
         concurrency: load.concurrency,
         timeoutMs: 60_000,
       });
-      records.push({
-        scenario,
-        server: kind,
-        run,
-        metrics: phaseMetrics(phase),
-        notes: phaseNotes(phase),
-      });
+      records.push(phaseRecord({ scenario, server: kind, run }, phase));
     }
 
     for (let run = 1; load.paced && run <= load.runs; run += 1) {
@@ -106,13 +100,8 @@ async function measureStreams(
         ratePerSecond,
         timeoutMs: 60_000,
       });
-      records.push({
-        scenario: `${scenario}-paced`,
-        server: kind,
-        run,
-        metrics: { ...phaseMetrics(phase), rate: ratePerSecond },
-        notes: phaseNotes(phase),
-      });
+      const where = { scenario: `${scenario}-paced`, server: kind, run };
+      records.push(phaseRecord(where, phase, { rate: ratePerSecond }));
     }
   } finally {
     await harness.closeStreams().catch(() => undefined);

@@ -1,5 +1,5 @@
 import type { Harness } from '../lib/harness.js';
-import { phaseMetrics, phaseNotes, randomTargets, type RunRecord } from '../lib/records.js';
+import { phaseRecord, randomTargets, type RunRecord } from '../lib/records.js';
 import type { ServerKind } from '../lib/server-process.js';
 
 /** Sizes of the fan-out scenario. */
@@ -50,13 +50,7 @@ export async function measureFanout(
         concurrency: plan.concurrency,
         timeoutMs: 60_000,
       });
-      records.push({
-        scenario: 'fanout',
-        server: kind,
-        run,
-        metrics: phaseMetrics(phase),
-        notes: phaseNotes(phase),
-      });
+      records.push(phaseRecord({ scenario: 'fanout', server: kind, run }, phase));
     }
 
     for (let run = 1; run <= plan.runs; run += 1) {
@@ -68,14 +62,8 @@ export async function measureFanout(
         ratePerSecond: plan.fixedRate,
         timeoutMs: 60_000,
       });
-      const metrics = { ...phaseMetrics(phase), rate: plan.fixedRate, maxLagMs: phase.maxLagMs };
-      records.push({
-        scenario: 'fanout-fixed',
-        server: kind,
-        run,
-        metrics,
-        notes: phaseNotes(phase),
-      });
+      const extra = { rate: plan.fixedRate, maxLagMs: phase.maxLagMs };
+      records.push(phaseRecord({ scenario: 'fanout-fixed', server: kind, run }, phase, extra));
     }
   } finally {
     await harness.closeStreams().catch(() => undefined);
