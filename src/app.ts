@@ -17,6 +17,7 @@ import type { AppContext, ResolvedConfig } from './http/context.js';
 import { createMetricsRegistry, registerPulseMetrics, serveMetrics } from './http/metrics.js';
 import { RejectionCounter } from './http/rejections.js';
 import { buildServer } from './http/server.js';
+import { StreamFront } from './http/stream-front.js';
 import type { Logger } from './log.js';
 import { openHealthStores } from './store/open-health-stores.js';
 import { openHistoryStore } from './store/open-history-store.js';
@@ -41,6 +42,8 @@ export interface Pulse {
   readonly context: AppContext;
   /** The address it listens on, such as http://127.0.0.1:5000. */
   readonly url: string;
+  /** Opens plain stream requests without node:http (see stream-front.ts). */
+  readonly streamFront: StreamFront;
   /**
    * Shuts down gracefully: fails readiness, refuses new streams and emits, drains the open
    * streams with randomised retry hints, answers in-flight requests, releases the databases.
@@ -114,6 +117,7 @@ export async function startPulse(options: StartOptions): Promise<Pulse> {
   if (metrics) registerPulseMetrics(metrics.registry, context);
 
   const app = await buildServer(context, config.metricsEnabled ? metrics?.registry : undefined);
+  const streamFront = new StreamFront(app.server, context);
   try {
     // Fastify's own "Server listening at …" line would not be a constant message.
     const listenTextResolver = () => 'server listening';
@@ -149,12 +153,15 @@ export async function startPulse(options: StartOptions): Promise<Pulse> {
   const close = () => {
     // Analytics stops first: its emits would meet the 503s of a server shutting down.
     closing ??= (analytics?.stop() ?? Promise.resolve()).then(() =>
-      shutDown(context, closeServers, () => app.server.closeAllConnections()),
+      shutDown(context, closeServers, () => {
+        app.server.closeAllConnections();
+        streamFront.destroyAll();
+      }),
     );
     return closing;
   };
 
-  return { context, url, close };
+  return { context, url, streamFront, close };
 }
 
 async function openHistory(

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { EventSource } from 'eventsource';
+import { rawConnection } from './support/raw-connection.js';
 import { openRawStream, type RawStream } from './support/raw-stream.js';
 import {
   call,
@@ -252,29 +253,9 @@ describe('the event stream', () => {
     assert.equal(hub.totalConnections, othersOpen);
   });
 
-  // A raw connection that collects everything the server sends, for requests no client library
-  // would make.
-  function rawConnection() {
-    const { hostname, port } = new URL(server.url);
-    const socket = connect(Number(port), hostname);
-    let received = '';
-    socket.on('data', (bytes: Buffer) => (received += bytes.toString('latin1')));
-
-    // Waits until the text has arrived, and fails the test with what did arrive if it does not.
-    const receive = async (text: string) => {
-      await waitFor(
-        () => received,
-        (sofar) => sofar.includes(text),
-      );
-      assert.ok(received.includes(text), received);
-    };
-
-    return { socket, hostname, receive, all: () => received };
-  }
-
   test('opens a stream pipelined behind another request on the same connection', async () => {
     const user = await registerUser(server.url);
-    const { socket, hostname, receive, all } = rawConnection();
+    const { socket, hostname, receive, all } = rawConnection(server.url);
     const auth = `Host: ${hostname}\r\nAuthorization: Bearer ${user.token}\r\n`;
 
     // Both requests in one write: the stream's response has no socket until /me is answered.
@@ -295,7 +276,7 @@ describe('the event stream', () => {
 
   test('sends an HTTP/1.0 client its frames without chunk framing', async () => {
     const user = await registerUser(server.url);
-    const { socket, receive, all } = rawConnection();
+    const { socket, receive, all } = rawConnection(server.url);
     socket.write(`GET /api/events/stream HTTP/1.0\r\nAuthorization: Bearer ${user.token}\r\n\r\n`);
 
     try {

@@ -1,4 +1,4 @@
-import type { ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { EncodedFrame } from '../sse.js';
 import { acceptAll, type EventFilter } from './event-filter.js';
 import { flushScheduler } from './flush-scheduler.js';
@@ -6,6 +6,20 @@ import { flushScheduler } from './flush-scheduler.js';
 /** Why a stream ended; used in logs and counters. */
 export type CloseReason =
   'client_closed' | 'user_deleted' | 'slow_consumer' | 'token_expired' | 'shutdown' | 'write_error';
+
+/**
+ * Where a stream's bytes go: the connection of its request, with the response head still to
+ * send. The stream writes to the socket itself, head included, rather than through Node's
+ * response object, whose per-write cork and framing cost more than the write itself when one
+ * event goes to thousands of streams.
+ */
+export interface StreamConnection {
+  readonly socket: Socket;
+  /** Status line and headers, ending in an empty line; sent with the first bytes. */
+  readonly head: string;
+  /** Chunked transfer coding (HTTP/1.1); without it the body ends when the connection does. */
+  readonly chunked: boolean;
+}
 
 /** What a stream needs from its owner. */
 export interface ClientStreamOptions {
@@ -37,7 +51,10 @@ export class ClientStream {
   readonly accepts: EventFilter;
   /** Cleanup to run when the stream ends (cancelling deadlines, for instance). */
   readonly cleanups: (() => void)[] = [];
-  #response: ServerResponse;
+  #socket: Socket;
+  /** The response head until it is sent. */
+  #head: string | undefined;
+  #chunked: boolean;
   #maxBufferedBytes: number;
   #onClose: ClientStreamOptions['onClose'];
   #heldLive: EncodedFrame[] | undefined;
@@ -46,24 +63,27 @@ export class ClientStream {
   #queued: Buffer[] = [];
   #queuedBytes = 0;
   #closed = false;
-  #startedBody = false;
 
-  constructor(response: ServerResponse, userId: string, options: ClientStreamOptions) {
+  constructor(connection: StreamConnection, userId: string, options: ClientStreamOptions) {
     nextStreamNumber += 1;
     this.serial = nextStreamNumber;
     this.id = `s${nextStreamNumber.toString(36)}`;
     this.userId = userId;
     this.accepts = options.filter ?? acceptAll;
-    this.#response = response;
+    this.#socket = connection.socket;
+    this.#head = connection.head;
+    this.#chunked = connection.chunked;
     this.#maxBufferedBytes = options.maxBufferedBytes;
     this.#onClose = options.onClose;
 
-    response.once('close', () => this.#finish('client_closed'));
-    response.once('error', () => this.#finish('write_error'));
+    const { socket } = connection;
+    socket.once('close', () => this.#finish('client_closed'));
+    // 'on', not 'once': a second error with no listener left would be thrown.
+    socket.on('error', () => this.#finish('write_error'));
 
     // The client may have gone while its token was checked: then 'close' has already fired
     // and will not again. Finish on the next tick, once the owner has registered the stream.
-    if (response.destroyed || !response.socket || response.socket.destroyed) {
+    if (socket.destroyed) {
       queueMicrotask(() => this.#finish('client_closed'));
     }
   }
@@ -80,7 +100,7 @@ export class ClientStream {
 
   /** Bytes accepted but not yet handed to the kernel. */
   get bufferedBytes(): number {
-    return this.#queuedBytes + this.#response.writableLength;
+    return this.#queuedBytes + this.#socket.writableLength;
   }
 
   /** Offers an emitted event: held during a replay, otherwise written if the filter wants it. */
@@ -140,13 +160,13 @@ export class ClientStream {
     return new Promise((resolve) => {
       const done = () => {
         clearTimeout(timer);
-        this.#response.socket?.off('drain', done);
-        this.#response.off('close', done);
+        this.#socket.off('drain', done);
+        this.#socket.off('close', done);
         resolve();
       };
       const timer = setTimeout(done, maxWaitMs);
-      this.#response.socket?.once('drain', done);
-      this.#response.on('close', done);
+      this.#socket.once('drain', done);
+      this.#socket.once('close', done);
     });
   }
 
@@ -174,19 +194,19 @@ export class ClientStream {
     if (reason === 'slow_consumer') {
       // Its buffer is already too full to be worth flushing: drop the socket now.
       this.#finish(reason);
-      this.#response.destroy();
+      this.#socket.destroy();
       return;
     }
 
     this.flush();
     this.#finish(reason);
-    this.#response.end();
+    this.#endResponse();
   }
 
   /**
    * Hands everything queued to the socket in one write, as one HTTP/1.1 chunk (RFC 9112
-   * section 7.1) framed here rather than by Node's response object, whose per-write cork and
-   * framing cost more than the write itself when one event goes to thousands of streams.
+   * section 7.1). The first write carries the response head too: sent alone, it would cost
+   * every new stream a second syscall.
    */
   flush(): void {
     const queued = this.#queued;
@@ -195,21 +215,32 @@ export class ClientStream {
     this.#queued = [];
     const total = this.#queuedBytes;
     this.#queuedBytes = 0;
-    const socket = this.#response.socket;
-    if (!socket || socket.destroyed) return;
+    const socket = this.#socket;
+    if (socket.destroyed) return;
 
-    // The first output goes through the response, which sends its head along in the same write
-    // (flushing the head alone would cost every new stream a second syscall) and frames it.
-    if (!this.#startedBody) {
-      this.#startedBody = true;
-      this.#response.write(Buffer.concat(queued, total));
-      return;
+    const head = this.#head;
+    if (head !== undefined) {
+      this.#head = undefined;
+      socket.write(frameChunk(queued, total, { head, chunked: this.#chunked }));
+    } else if (!this.#chunked) {
+      // An HTTP/1.0 client gets the body as it is, ended by the connection's close.
+      socket.write(Buffer.concat(queued, total));
+    } else if (queued.length === 1) {
+      socket.write(sharedChunk(queued[0] as Buffer));
+    } else {
+      socket.write(frameChunk(queued, total));
     }
+  }
 
-    // An HTTP/1.0 client gets the body as it is, ended by the connection's close.
-    if (!this.#response.chunkedEncoding) socket.write(Buffer.concat(queued, total));
-    else if (queued.length === 1) socket.write(sharedChunk(queued[0] as Buffer));
-    else socket.write(frameChunk(queued, total));
+  // The last chunk (and the head, if nothing was ever sent), then the connection closes once
+  // the kernel has it: the request's connection served this response and no other.
+  #endResponse(): void {
+    const socket = this.#socket;
+    if (socket.destroyed) return;
+
+    const last = (this.#head ?? '') + (this.#chunked ? '0\r\n\r\n' : '');
+    this.#head = undefined;
+    socket.end(Buffer.from(last, 'latin1'), () => socket.destroy());
   }
 
   #finish(reason: CloseReason): void {
@@ -239,13 +270,20 @@ function sharedChunk(frame: Buffer): Buffer {
   return chunk;
 }
 
-// `<size in hex>\r\n<data>\r\n`: the chunk framing of a response with no Content-Length.
-function frameChunk(parts: Buffer[], total: number): Buffer {
-  const head = `${total.toString(16)}\r\n`;
-  const chunk = Buffer.allocUnsafe(head.length + total + 2);
-  let offset = chunk.write(head, 0, 'latin1');
+// `<size in hex>\r\n<data>\r\n`: the chunk framing of a response with no Content-Length. With
+// `first`, the response head goes in front, and an unchunked body is not framed at all.
+function frameChunk(
+  parts: Buffer[],
+  total: number,
+  first?: { head: string; chunked: boolean },
+): Buffer {
+  const chunked = first?.chunked ?? true;
+  const before = (first?.head ?? '') + (chunked ? `${total.toString(16)}\r\n` : '');
+  const after = chunked ? '\r\n' : '';
+  const chunk = Buffer.allocUnsafe(Buffer.byteLength(before, 'latin1') + total + after.length);
+  let offset = chunk.write(before, 0, 'latin1');
   for (const part of parts) offset += part.copy(chunk, offset);
-  chunk.write('\r\n', offset, 'latin1');
+  chunk.write(after, offset, 'latin1');
 
   return chunk;
 }

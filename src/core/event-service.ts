@@ -1,6 +1,5 @@
-import type { ServerResponse } from 'node:http';
 import { encodeFrame } from '../sse.js';
-import { ClientStream } from './client-stream.js';
+import { ClientStream, type StreamConnection } from './client-stream.js';
 import { connectedFrame, syncRequiredFrame, type Greeting } from './control-frames.js';
 import { Deadlines } from './deadlines.js';
 import { isEventId, type EventIdGenerator } from './event-ids.js';
@@ -119,8 +118,11 @@ export class EventService {
    * Turns a response whose headers are sent into a registered stream: greets it, replays what
    * it missed when it resumes, and schedules the token's expiry notices.
    */
-  async openStream(response: ServerResponse, request: OpenStreamRequest): Promise<ClientStream> {
-    const stream = new ClientStream(response, request.userId, {
+  async openStream(
+    connection: StreamConnection,
+    request: OpenStreamRequest,
+  ): Promise<ClientStream> {
+    const stream = new ClientStream(connection, request.userId, {
       maxBufferedBytes: this.#options.maxBufferedBytes,
       filter: request.filter,
       onClose: (closed, reason) => this.#hub.remove(closed, reason),

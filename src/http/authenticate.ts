@@ -15,11 +15,15 @@ declare module 'fastify' {
   }
 }
 
-function bearer(request: FastifyRequest): string | undefined {
-  const header = request.headers.authorization;
+/** The token of an `Authorization: Bearer <token>` header. */
+export function bearerToken(header: string | undefined): string | undefined {
   const match = header === undefined ? null : /^Bearer[ ]+(\S+)\s*$/i.exec(header);
 
   return match?.[1];
+}
+
+function bearer(request: FastifyRequest): string | undefined {
+  return bearerToken(request.headers.authorization);
 }
 
 // The header comes first; `?token=` exists because browsers' EventSource cannot set headers.

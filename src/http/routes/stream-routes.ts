@@ -1,15 +1,12 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { parseEventFilter, type EventFilter } from '../../core/event-filter.js';
-import { BusUnavailableError } from '../../bus/remote-bus.js';
+import type { FastifyInstance } from 'fastify';
 import { PulseError } from '../../errors.js';
-import { STREAM_HEADERS } from '../../sse.js';
 import { currentUser, requireStreamUser, requireUser } from '../authenticate.js';
+import type { Logger } from '../../log.js';
 import type { AppContext } from '../context.js';
+import { refuseStreamIfNeeded, resumePoint, startStream, streamFilter } from '../open-stream.js';
 import { describedAs, USER_AUTH } from '../route-docs.js';
-
-// Longer ids than this are not ours; refuse them before they reach a log or a query.
-const MAX_LAST_EVENT_ID_LENGTH = 64;
+import { streamHead } from '../stream-head.js';
 
 // Spread the retries of clients turned away from a full server over a few seconds.
 const SERVER_FULL_RETRY_SECONDS = 5;
@@ -37,48 +34,29 @@ interface StreamQuery {
 
 /** The event stream, and the tickets that open it without a JWT in the URL. */
 export async function streamRoutes(app: FastifyInstance, context: AppContext): Promise<void> {
-  const { events, lifecycle, tickets } = context;
+  const { lifecycle, tickets } = context;
 
   app.get<{ Querystring: StreamQuery }>(
     '/api/events/stream',
     // A HEAD request would register a stream that nobody can read.
     { onRequest: requireStreamUser(context), exposeHeadRoute: false, schema: streamDoc },
     async (request, reply) => {
-      if (lifecycle.shuttingDown) throw new PulseError('SHUTTING_DOWN');
-      if (context.bus && !context.bus.ready()) throw new BusUnavailableError();
       const user = currentUser(request);
-      checkStreamLimits(context, user.id);
+      refuseStreamIfNeeded(context, user.id);
       if (!reply.raw.socket && !(await socketAssigned(request.raw, reply.raw))) return;
-      const filter = eventFilter(request.query.events);
-      const lastEventId = lastEventIdOf(request);
+      const filter = streamFilter(request.query.events);
+      const lastEventId = resumePoint(request.headers['last-event-id'], request.query.lastEventId);
 
-      // From here on the response is ours, not Fastify's: it stays open and is never buffered
-      // or compressed. Headers set by hooks (CORS) are carried over by hand.
+      // From here on the connection is the stream's, not Fastify's or Node's: it stays open,
+      // is never buffered or compressed, and closes when the stream ends. Headers set by hooks
+      // (CORS) are carried over by hand.
       reply.hijack();
       releaseFastifyListeners(reply.raw);
-      request.raw.socket.setNoDelay(true);
-      const hookHeaders = reply.getHeaders() as OutgoingHttpHeaders;
-      // The head leaves with the first frame (`connected`), in the same write.
-      reply.raw.writeHead(200, { ...hookHeaders, ...STREAM_HEADERS });
-
-      try {
-        const stream = await events.openStream(reply.raw, {
-          userId: user.id,
-          tokenExpiresAt: user.tokenExpiresAt,
-          lastEventId,
-          filter,
-        });
-        if (stream.closed) return;
-        const resumed = lastEventId !== undefined;
-        request.log.info({ userId: user.id, streamId: stream.id, resumed }, 'stream opened');
-
-        // The account may have been deleted while this stream was being set up, after the
-        // delete ended the user's other streams: look once more, now that it is registered.
-        if (!(await context.store.findById(user.id))) stream.close('user_deleted');
-      } catch (error) {
-        request.log.error({ userId: user.id, err: error }, 'stream failed to open');
-        reply.raw.destroy();
-      }
+      const chunked = request.raw.httpVersion !== '1.0';
+      const head = streamHead(reply.getHeaders() as OutgoingHttpHeaders, chunked);
+      const connection = { socket: request.raw.socket, head, chunked };
+      const log = request.log as Logger;
+      await startStream(context, connection, { user, lastEventId, filter }, log);
     },
   );
 
@@ -106,47 +84,6 @@ export async function streamRoutes(app: FastifyInstance, context: AppContext): P
       return { success: true, ticket, expiresIn: tickets.lifetimeSeconds };
     },
   );
-}
-
-function checkStreamLimits(context: AppContext, userId: string): void {
-  const { maxStreamsPerUser, maxConnections } = context.config;
-  const { hub } = context;
-
-  if (maxConnections > 0 && hub.totalConnections >= maxConnections) {
-    throw new PulseError('SERVER_FULL', undefined, {
-      'Retry-After': String(SERVER_FULL_RETRY_SECONDS),
-    });
-  }
-  if (maxStreamsPerUser > 0 && hub.countFor(userId) >= maxStreamsPerUser) {
-    throw new PulseError(
-      'TOO_MANY_STREAMS',
-      `A user may hold at most ${maxStreamsPerUser} streams at once`,
-    );
-  }
-}
-
-function eventFilter(text: unknown): EventFilter {
-  if (text !== undefined && typeof text !== 'string') {
-    throw new PulseError('VALIDATION_FAILED', 'events may be given once');
-  }
-  const filter = parseEventFilter(text);
-  if (typeof filter === 'string') throw new PulseError('VALIDATION_FAILED', filter);
-
-  return filter;
-}
-
-// Browsers' EventSource sends `Last-Event-ID` on its own reconnects; a page that opens a new
-// EventSource passes `?lastEventId=` instead. The header wins.
-function lastEventIdOf(request: FastifyRequest<{ Querystring: StreamQuery }>): string | undefined {
-  const header = request.headers['last-event-id'];
-  const value = typeof header === 'string' && header !== '' ? header : request.query.lastEventId;
-  if (value === undefined || value === '') return undefined;
-
-  if (typeof value !== 'string' || value.length > MAX_LAST_EVENT_ID_LENGTH) {
-    throw new PulseError('VALIDATION_FAILED', 'lastEventId is not a valid event id');
-  }
-
-  return value;
 }
 
 // Fastify listens for the end of every response (for its onResponse hooks) with a closure that

@@ -1,0 +1,170 @@
+import { maxHeaderSize as nodeMaxHeaderSize, type Server } from 'node:http';
+import type { Socket } from 'node:net';
+import { bearerToken } from './authenticate.js';
+import type { AppContext } from './context.js';
+import { refuseStreamIfNeeded, startStream, resumePoint, streamFilter } from './open-stream.js';
+import type { StreamRequest } from './open-stream.js';
+import { plainStreamHead } from './stream-head.js';
+import { readStreamRequest, type PlainStreamRequest } from './stream-request.js';
+
+// Node's own default for how long a connection may take to send its request head.
+const DEFAULT_HEADERS_TIMEOUT_MS = 60_000;
+
+type ConnectionListener = (this: Server, socket: Socket) => void;
+
+/**
+ * The stream front sees each new connection before node:http does. When its first request is
+ * a plain, admissible stream request (a valid JWT of an existing user, within every limit),
+ * the front opens the stream on the bare socket. node:http, Fastify and their per-request
+ * objects never see that connection; an open stream then costs about half the memory and CPU.
+ *
+ * Every other connection, and every stream request the full server would refuse or that the
+ * front cannot read with certainty, is handed on to node:http with the bytes already read, as
+ * if the front were not there. So refusals, their codes and their logs come from one place;
+ * the front only takes the common case off its hands.
+ */
+export class StreamFront {
+  readonly #server: Server;
+  readonly #context: AppContext;
+  readonly #handOn: ConnectionListener;
+  readonly #headersTimeoutMs: number;
+  readonly #maxHeaderBytes: number;
+  /** Connections the front holds, until they close: shutdown may have to cut them. */
+  readonly #held = new Set<Socket>();
+  readonly #forget: (this: Socket) => void;
+  #opened = 0;
+
+  constructor(server: Server, context: AppContext) {
+    const listener = server.listeners('connection').find(isNodeHttpListener);
+    if (!listener) throw new Error('node:http connection listener not found');
+
+    this.#server = server;
+    this.#context = context;
+    this.#handOn = listener;
+    this.#headersTimeoutMs = server.headersTimeout || DEFAULT_HEADERS_TIMEOUT_MS;
+    // A longer head goes to node:http, to be refused there.
+    const ownLimit = (server as { maxHeaderSize?: number }).maxHeaderSize;
+    this.#maxHeaderBytes = ownLimit || nodeMaxHeaderSize;
+    const held = this.#held;
+    this.#forget = function forget(this: Socket) {
+      held.delete(this);
+    };
+
+    server.off('connection', listener);
+    server.on('connection', (socket: Socket) => this.#accept(socket));
+  }
+
+  /** Streams opened by the front since it started (the rest went through Fastify). */
+  get opened(): number {
+    return this.#opened;
+  }
+
+  /** Connections the front holds now: waiting for a request, or carrying a stream. */
+  get holding(): number {
+    return this.#held.size;
+  }
+
+  /** Cuts every connection the front holds; the last step of a shutdown. */
+  destroyAll(): void {
+    for (const socket of this.#held) socket.destroy();
+    this.#held.clear();
+  }
+
+  #accept(socket: Socket): void {
+    this.#held.add(socket);
+    socket.once('close', this.#forget);
+    socket.on('error', ignoreError);
+    socket.once('end', destroySocket);
+    // A connection that sends nothing is cut as node:http would cut it.
+    socket.setTimeout(this.#headersTimeoutMs);
+    socket.once('timeout', destroySocket);
+    socket.once('data', (bytes: Buffer) => {
+      // Nothing more is read until the request's way is decided.
+      socket.pause();
+      void this.#route(socket, bytes);
+    });
+  }
+
+  async #route(socket: Socket, bytes: Buffer): Promise<void> {
+    const plain = readStreamRequest(bytes, this.#maxHeaderBytes);
+    const admitted = plain && (await this.#admit(plain));
+    if (socket.destroyed) return;
+
+    if (!admitted) {
+      this.#giveToNodeHttp(socket, bytes);
+      return;
+    }
+
+    socket.setTimeout(0);
+    socket.off('timeout', destroySocket);
+    // Keep reading, so a client that goes away is noticed at once; what it sends is ignored.
+    socket.on('data', ignoreData);
+    socket.resume();
+    this.#opened += 1;
+    const connection = { socket, head: plainStreamHead(), chunked: true };
+    await startStream(this.#context, connection, admitted, this.#context.logger);
+  }
+
+  // Any doubt, any refusal, any error: undefined, and node:http answers the request instead.
+  async #admit(request: PlainStreamRequest): Promise<StreamRequest | undefined> {
+    const context = this.#context;
+    const { query } = request;
+    // Tickets are single-use, and CORS headers are the plugin's to write.
+    if (query.ticket !== undefined || context.config.corsOrigins.length > 0) return undefined;
+
+    const token = bearerToken(request.authorization) ?? nonEmpty(query.token);
+    if (token === undefined) return undefined;
+
+    try {
+      const verified = context.tokens.verify(token);
+      const user = await context.store.findById(verified.userId);
+      if (!user) return undefined;
+      refuseStreamIfNeeded(context, user.id);
+
+      const { id, email, name } = user;
+      return {
+        user: { id, email, name, tokenExpiresAt: verified.expiresAt },
+        lastEventId: resumePoint(request.lastEventId, query.lastEventId),
+        filter: streamFilter(query.events),
+      };
+    } catch {
+      return undefined;
+    }
+  }
+
+  // node:http takes the connection as if it had just arrived, with the bytes read so far put
+  // back in front of anything that came since.
+  #giveToNodeHttp(socket: Socket, bytes: Buffer): void {
+    this.#held.delete(socket);
+    socket.off('close', this.#forget);
+    socket.off('error', ignoreError);
+    socket.off('end', destroySocket);
+    socket.off('timeout', destroySocket);
+    socket.setTimeout(0);
+
+    socket.unshift(bytes);
+    this.#handOn.call(this.#server, socket);
+    socket.resume();
+  }
+}
+
+function isNodeHttpListener(listener: unknown): listener is ConnectionListener {
+  return typeof listener === 'function' && listener.name === 'connectionListener';
+}
+
+function nonEmpty(text: string | undefined): string | undefined {
+  return text === undefined || text === '' ? undefined : text;
+}
+
+// Shared by every socket, so a held connection carries no closures of its own for these.
+function destroySocket(this: Socket): void {
+  this.destroy();
+}
+
+function ignoreError(): void {
+  // The socket is destroyed by Node after an error; its 'close' does the cleanup.
+}
+
+function ignoreData(): void {
+  // A stream's client has nothing to say; reading only lets its close be seen.
+}

@@ -1,0 +1,66 @@
+import type { OutgoingHttpHeaders } from 'node:http';
+import { STREAM_HEADERS } from '../sse.js';
+
+// Printable ASCII and tabs only: no CR or LF can split the head, no byte needs an encoding.
+const SAFE_HEADER_VALUE = /^[\t\x20-\x7e]*$/;
+
+let cachedDate = '';
+let cachedDateSecond = -1;
+let cachedPlainHead = '';
+let cachedPlainHeadSecond = -1;
+
+/**
+ * The response head of a stream, written by the stream itself with its first bytes. Node would
+ * add `Date` and the transfer coding; they are added here. `headers` (CORS, from hooks) come
+ * first; where they name one of the stream's own headers, the stream's wins. HTTP/1.0 clients
+ * get no chunking and `Connection: close`.
+ */
+export function streamHead(headers: OutgoingHttpHeaders, chunked: boolean): string {
+  const own: Record<string, string> = { ...STREAM_HEADERS, Date: httpDate() };
+  if (!chunked) own.Connection = 'close';
+  if (chunked) own['Transfer-Encoding'] = 'chunked';
+  const ownNames = new Set([...Object.keys(own), 'Content-Length'].map(lowerCase));
+
+  let head = 'HTTP/1.1 200 OK\r\n';
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined || ownNames.has(name.toLowerCase())) continue;
+    for (const one of Array.isArray(value) ? value : [value]) head += headerLine(name, one);
+  }
+  for (const [name, value] of Object.entries(own)) head += headerLine(name, value);
+
+  return `${head}\r\n`;
+}
+
+function lowerCase(text: string): string {
+  return text.toLowerCase();
+}
+
+/** The head of a chunked stream with no headers from hooks; built once a second. */
+export function plainStreamHead(): string {
+  const second = Math.floor(Date.now() / 1000);
+  if (second !== cachedPlainHeadSecond) {
+    cachedPlainHead = streamHead({}, true);
+    cachedPlainHeadSecond = second;
+  }
+
+  return cachedPlainHead;
+}
+
+function headerLine(name: string, value: string | number): string {
+  const text = String(value);
+  if (!SAFE_HEADER_VALUE.test(text)) throw new Error(`header ${name} has an unsafe value`);
+
+  return `${name}: ${text}\r\n`;
+}
+
+// Computed once a second, as Node does for its own responses.
+function httpDate(): string {
+  const now = Date.now();
+  const second = Math.floor(now / 1000);
+  if (second !== cachedDateSecond) {
+    cachedDateSecond = second;
+    cachedDate = new Date(now).toUTCString();
+  }
+
+  return cachedDate;
+}

@@ -1,0 +1,207 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { rawConnection, type RawConnection } from './support/raw-connection.js';
+import { openRawStream, type RawStream } from './support/raw-stream.js';
+import {
+  call,
+  emit,
+  registerUser,
+  startTestServer,
+  waitFor,
+  type TestServer,
+} from './support/server.js';
+
+// The stream front (src/http/stream-front.ts) opens plain stream requests itself and hands
+// every other connection to node:http. These tests check both ways give the same answers.
+describe('the stream front', () => {
+  let server: TestServer;
+  const connections: RawConnection[] = [];
+  const streams: RawStream[] = [];
+
+  const frontOpened = () => server.pulse.streamFront.opened;
+
+  function connection(): RawConnection {
+    const opened = rawConnection(server.url);
+    connections.push(opened);
+
+    return opened;
+  }
+
+  function streamRequest(hostname: string, token: string, extraHeaders = ''): string {
+    return (
+      `GET /api/events/stream HTTP/1.1\r\nHost: ${hostname}\r\n` +
+      `Authorization: Bearer ${token}\r\n${extraHeaders}\r\n`
+    );
+  }
+
+  // The head of a response, without the Date header (which differs by the second).
+  function headLines(received: string): string[] {
+    const head = received.slice(0, received.indexOf('\r\n\r\n'));
+
+    return head
+      .split('\r\n')
+      .filter((line) => !line.startsWith('Date: '))
+      .sort();
+  }
+
+  before(async () => {
+    server = await startTestServer({ MAX_STREAMS_PER_USER: '2' });
+  });
+
+  after(async () => {
+    for (const opened of connections) opened.socket.destroy();
+    for (const stream of streams) stream.close();
+    await server.stop();
+  });
+
+  test('opens a plain stream request itself, with events delivered', async () => {
+    const user = await registerUser(server.url);
+    const before = frontOpened();
+    const stream = await openRawStream(`${server.url}/api/events/stream`, { token: user.token });
+    streams.push(stream);
+
+    await stream.waitFor((frame) => frame.event === 'connected');
+    await emit(server.url, { userId: user.id, eventType: 'front:test', data: { n: 1 } });
+    const [event] = await stream.waitFor((frame) => frame.event === 'front:test');
+
+    assert.equal(frontOpened(), before + 1);
+    assert.deepEqual(event!.json.data, { n: 1 });
+    assert.equal(stream.headers['content-type'], 'text/event-stream');
+    assert.equal(stream.headers['transfer-encoding'], 'chunked');
+    assert.match(String(stream.headers.date), /GMT$/);
+  });
+
+  test('answers with the same head as the full server', async () => {
+    const user = await registerUser(server.url);
+    const before = frontOpened();
+
+    // One write: the front's way. Two writes, the head cut in the middle: node:http's way.
+    const direct = connection();
+    direct.socket.write(streamRequest(direct.hostname, user.token));
+    const split = connection();
+    const request = streamRequest(split.hostname, user.token);
+    split.socket.write(request.slice(0, 20));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    split.socket.write(request.slice(20));
+    await direct.receive('event: connected');
+    await split.receive('event: connected');
+
+    assert.equal(frontOpened(), before + 1, 'only the request sent whole took the front');
+    assert.deepEqual(headLines(direct.all()), headLines(split.all()));
+    assert.equal(server.pulse.context.hub.countFor(user.id), 2);
+  });
+
+  test('leaves refusals to the full server, with their codes', async () => {
+    const user = await registerUser(server.url);
+    const before = frontOpened();
+    const stream = `${server.url}/api/events/stream`;
+
+    const invalid = await call(`${stream}?token=not-a-jwt`);
+    const badFilter = await call(`${stream}?events=a,%20b%20c`, { token: user.token });
+    const badResume = await call(`${stream}?lastEventId=${'9'.repeat(80)}`, { token: user.token });
+    const ticket = await call(`${stream}?ticket=unknown`);
+
+    assert.equal(invalid.body.code, 'TOKEN_INVALID');
+    assert.equal(badFilter.body.code, 'VALIDATION_FAILED');
+    assert.equal(badResume.body.code, 'VALIDATION_FAILED');
+    assert.equal(ticket.body.code, 'TICKET_INVALID');
+    assert.equal(frontOpened(), before);
+  });
+
+  test('leaves a user at the stream limit to the full server, which answers 429', async () => {
+    const user = await registerUser(server.url);
+    for (let index = 0; index < 2; index += 1) {
+      const open = await openRawStream(`${server.url}/api/events/stream`, { token: user.token });
+      streams.push(open);
+    }
+    const third = await call(`${server.url}/api/events/stream`, { token: user.token });
+
+    assert.equal(third.status, 429);
+    assert.equal(third.body.code, 'TOO_MANY_STREAMS');
+    assert.equal(server.pulse.context.hub.countFor(user.id), 2);
+  });
+
+  test('hands a request with a body, bytes and all, to the full server', async () => {
+    const user = await registerUser(server.url);
+    const raw = connection();
+    const body = JSON.stringify({ userId: user.id, eventType: 'front:body', data: { n: 2 } });
+
+    raw.socket.write(
+      `POST /api/events/emit HTTP/1.1\r\nHost: ${raw.hostname}\r\n` +
+        `Authorization: Bearer test-service-token-0123456789\r\n` +
+        `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n` +
+        body,
+    );
+
+    await raw.receive('"success":true');
+    assert.match(raw.all(), /^HTTP\/1\.1 200 OK/);
+  });
+
+  test('serves a stream asked for on a connection that served another request first', async () => {
+    const user = await registerUser(server.url);
+    const before = frontOpened();
+    const raw = connection();
+
+    raw.socket.write(`GET /healthz HTTP/1.1\r\nHost: ${raw.hostname}\r\n\r\n`);
+    await raw.receive('"success":true');
+    raw.socket.write(streamRequest(raw.hostname, user.token));
+    await raw.receive('event: connected');
+
+    assert.equal(frontOpened(), before);
+    assert.equal(server.pulse.context.hub.countFor(user.id), 1);
+  });
+
+  test('ignores what a client sends after its stream opened', async () => {
+    const user = await registerUser(server.url);
+    const raw = connection();
+
+    raw.socket.write(streamRequest(raw.hostname, user.token));
+    await raw.receive('event: connected');
+    raw.socket.write('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\nand some noise\r\n');
+    await emit(server.url, { userId: user.id, eventType: 'front:after', data: {} });
+    await raw.receive('event: front:after');
+
+    assert.doesNotMatch(raw.all(), /"status"/, 'the pipelined request got no answer');
+    assert.equal(server.pulse.context.hub.countFor(user.id), 1);
+  });
+
+  test('notices at once when a client of a stream it opened goes away', async () => {
+    const user = await registerUser(server.url);
+    const raw = connection();
+    const { hub } = server.pulse.context;
+
+    raw.socket.write(streamRequest(raw.hostname, user.token));
+    await raw.receive('event: connected');
+    raw.socket.end();
+    const count = await waitFor(
+      () => hub.countFor(user.id),
+      (value) => value === 0,
+      500,
+    );
+
+    assert.equal(count, 0);
+  });
+
+  test('holds nothing for connections that close before, during or after a request', async () => {
+    const user = await registerUser(server.url);
+    const { hub } = server.pulse.context;
+    const front = server.pulse.streamFront;
+    const baseline = front.holding + hub.totalConnections;
+
+    for (let round = 0; round < 30; round += 1) {
+      const raw = connection();
+      if (round % 3 === 1) raw.socket.write(streamRequest(raw.hostname, user.token));
+      if (round % 3 === 2) raw.socket.write('GET /api/events/str');
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      if (round % 2 === 0) raw.socket.resetAndDestroy();
+      else raw.socket.end();
+    }
+    const held = await waitFor(
+      () => front.holding + hub.totalConnections - baseline,
+      (value) => value === 0,
+      1000,
+    );
+
+    assert.equal(held, 0);
+  });
+});
