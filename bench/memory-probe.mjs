@@ -3,6 +3,7 @@
 // and writes process.memoryUsage() to BENCH_MEMORY_PROBE_FILE. Plain JavaScript, because
 // loading a TypeScript hook into Pulse would change the process being measured.
 import { writeFileSync } from 'node:fs';
+import { getHeapSpaceStatistics } from 'node:v8';
 
 const file = process.env.BENCH_MEMORY_PROBE_FILE;
 
@@ -13,6 +14,9 @@ if (file) {
     globalThis.gc?.();
     globalThis.gc?.();
     reads += 1;
-    writeFileSync(file, JSON.stringify({ reads, ...process.memoryUsage() }));
+    const spaces = Object.fromEntries(
+      getHeapSpaceStatistics().map((space) => [space.space_name, space.space_size]),
+    );
+    writeFileSync(file, JSON.stringify({ reads, ...process.memoryUsage(), spaces }));
   });
 }

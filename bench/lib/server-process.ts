@@ -18,6 +18,8 @@ const ENTRY_POINTS: Record<ServerKind, string[]> = {
 export interface MemoryReading {
   readonly rss: number;
   readonly heapUsed: number;
+  /** Heap memory V8 holds, used or not. */
+  readonly heapTotal: number;
   readonly external: number;
   readonly arrayBuffers: number;
 }

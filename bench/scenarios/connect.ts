@@ -23,11 +23,12 @@ const MIB = 1024 * 1024;
 const WARM_UP_STREAMS = 200;
 // Descriptors a server may open or keep on its own (log files, timers, the database).
 const CLOSE_SLACK = 10;
+const IDLE_AFTER_CLOSE_MS = 10_000;
 
 /**
  * Opens N streams on a fresh server and measures how fast they open, how much resident memory
  * and live heap each idle stream costs once the server has settled, and how much of it comes
- * back when they close. A few streams are opened and closed first, so lazily loaded code is
+ * back when they close, at once and once the server has been idle. A few streams are opened and closed first, so lazily loaded code is
  * not counted.
  */
 export async function measureConnect(
@@ -69,6 +70,10 @@ export async function measureConnect(
     await harness.settle(2_000);
     const rssAfter = server.rss();
     const after = await memoryOf(server);
+    // V8 keeps the young generation it grew under load until it has seen allocation stay low
+    // for a while; a second reading, after the server has been idle, shows what comes back.
+    await harness.settle(IDLE_AFTER_CLOSE_MS);
+    const idle = await memoryOf(server);
 
     const perStream = (bytes: number) => bytes / Math.max(1, opened.opened) / 1024;
     return {
@@ -99,6 +104,9 @@ export async function measureConnect(
         heapKeptFraction: kept(before.heapUsed, withStreams.heapUsed, after.heapUsed),
         rssAfterCloseCollectedMiB: after.rss / MIB,
         rssKeptAfterCollectionFraction: kept(rssBefore, rssWith, after.rss),
+        rssIdleCollectedMiB: idle.rss / MIB,
+        rssKeptWhenIdleFraction: kept(rssBefore, rssWith, idle.rss),
+        heapCommittedIdleMiB: idle.heapTotal / MIB,
       },
       notes,
     };
