@@ -165,6 +165,54 @@ describe('the stream front', () => {
     assert.equal(server.pulse.context.hub.countFor(user.id), 1);
   });
 
+  test('cuts off a stream client that keeps sending after its request', async () => {
+    const user = await registerUser(server.url);
+    const raw = connection();
+
+    raw.socket.write(streamRequest(raw.hostname, user.token));
+    await raw.receive('event: connected');
+    raw.socket.write('x'.repeat(40 * 1024));
+    const count = await waitFor(
+      () => server.pulse.context.hub.countFor(user.id),
+      (value) => value === 0,
+    );
+
+    assert.equal(count, 0);
+  });
+
+  test('ends a stream opened by node:http when garbage follows it, writing no 400 into it', async () => {
+    const user = await registerUser(server.url);
+    const raw = connection();
+    const request = streamRequest(raw.hostname, user.token);
+
+    // Sent in two parts, so node:http, not the front, opens the stream.
+    raw.socket.write(request.slice(0, 20));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    raw.socket.write(request.slice(20));
+    await raw.receive('event: connected');
+    raw.socket.write('NOT HTTP AT ALL\r\n\r\n');
+    const count = await waitFor(
+      () => server.pulse.context.hub.countFor(user.id),
+      (value) => value === 0,
+    );
+
+    assert.equal(count, 0);
+    assert.doesNotMatch(raw.all(), /HTTP\/1\.1 400/);
+  });
+
+  test('hands a head with many header lines to node:http, which opens the stream', async () => {
+    const user = await registerUser(server.url);
+    const before = frontOpened();
+    const raw = connection();
+    const filler = Array.from({ length: 150 }, (_, index) => `X-Filler-${index}: y\r\n`).join('');
+
+    raw.socket.write(streamRequest(raw.hostname, user.token, filler));
+    await raw.receive('event: connected');
+
+    assert.equal(frontOpened(), before);
+    assert.equal(server.pulse.context.hub.countFor(user.id), 1);
+  });
+
   test('notices at once when a client of a stream it opened goes away', async () => {
     const user = await registerUser(server.url);
     const raw = connection();
@@ -203,5 +251,38 @@ describe('the stream front', () => {
     );
 
     assert.equal(held, 0);
+  });
+});
+
+describe('a stream with CORS on', () => {
+  let server: TestServer;
+  const connections: RawConnection[] = [];
+
+  before(async () => {
+    server = await startTestServer({ CORS_ORIGINS: '*' });
+  });
+
+  after(async () => {
+    for (const opened of connections) opened.socket.destroy();
+    await server.stop();
+  });
+
+  // Node allows bytes 0x80-0xff in header values; the CORS plugin echoes the origin back.
+  test('opens for an origin with a byte outside ASCII, echoing it', async () => {
+    const user = await registerUser(server.url);
+    const raw = rawConnection(server.url);
+    connections.push(raw);
+
+    raw.socket.write(
+      Buffer.from(
+        `GET /api/events/stream HTTP/1.1\r\nHost: ${raw.hostname}\r\n` +
+          `Origin: http://caf\u00e9.example\r\nAuthorization: Bearer ${user.token}\r\n\r\n`,
+        'latin1',
+      ),
+    );
+    await raw.receive('event: connected');
+
+    assert.match(raw.all(), /^HTTP\/1\.1 200 OK/);
+    assert.match(raw.all(), /access-control-allow-origin: http:\/\/caf\u00e9\.example\r\n/i);
   });
 });

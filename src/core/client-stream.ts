@@ -33,6 +33,14 @@ export interface ClientStreamOptions {
 
 let nextStreamNumber = 0;
 
+// Sockets that carry a stream's body, which no other response may interrupt.
+const streamSockets = new WeakSet<Socket>();
+
+/** Tells whether a stream writes to this socket (so nothing else may). */
+export function carriesStream(socket: Socket): boolean {
+  return streamSockets.has(socket);
+}
+
 /**
  * One open event stream: a browser tab or device. Output is queued and handed to the socket
  * once per turn of the event loop (see flush-scheduler.ts), so a burst of events costs one
@@ -77,6 +85,7 @@ export class ClientStream {
     this.#onClose = options.onClose;
 
     const { socket } = connection;
+    streamSockets.add(socket);
     socket.once('close', () => this.#finish('client_closed'));
     // 'on', not 'once': a second error with no listener left would be thrown.
     socket.on('error', () => this.#finish('write_error'));

@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { carriesStream } from '../core/client-stream.js';
 import { errorBody, PulseError, type ErrorCode } from '../errors.js';
 import { pathOnly } from '../log.js';
 
@@ -25,7 +26,9 @@ export function answerFrameworkError(
  * raw request is logged: it would hold the Authorization header and any `?token=`.
  */
 export function answerClientError(error: Error & { code?: string }, socket: Socket): void {
-  if (!socket.writable) {
+  // Garbage sent behind a stream request: an answer now would land in the middle of the
+  // stream's body, so the connection, and with it the stream, is closed instead.
+  if (!socket.writable || carriesStream(socket)) {
     socket.destroy();
     return;
   }

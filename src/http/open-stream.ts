@@ -9,8 +9,8 @@ import type { AppContext } from './context.js';
 // Longer ids than this are not ours; refuse them before they reach a log or a query.
 const MAX_LAST_EVENT_ID_LENGTH = 64;
 
-// Spread the retries of clients turned away from a full server over a few seconds.
-const SERVER_FULL_RETRY_SECONDS = 5;
+/** Spreads the retries of clients turned away from a full server over a few seconds. */
+export const SERVER_FULL_RETRY_SECONDS = 5;
 
 /** What a stream request asks for, once its user is known. */
 export interface StreamRequest {

@@ -10,6 +10,10 @@ import { readStreamRequest, type PlainStreamRequest } from './stream-request.js'
 // Node's own default for how long a connection may take to send its request head.
 const DEFAULT_HEADERS_TIMEOUT_MS = 60_000;
 
+// All a stream's client may send, its request included (at most 16 KiB), before it is cut off.
+// It has nothing to say once the stream is open; a few stray bytes are let pass.
+const MAX_BYTES_FROM_STREAM_CLIENT = 32 * 1024;
+
 type ConnectionListener = (this: Server, socket: Socket) => void;
 
 /**
@@ -54,7 +58,7 @@ export class StreamFront {
     server.on('connection', (socket: Socket) => this.#accept(socket));
   }
 
-  /** Streams opened by the front since it started (the rest went through Fastify). */
+  /** Stream requests the front admitted and opened itself (the rest went to node:http). */
   get opened(): number {
     return this.#opened;
   }
@@ -75,7 +79,7 @@ export class StreamFront {
     socket.once('close', this.#forget);
     socket.on('error', ignoreError);
     socket.once('end', destroySocket);
-    // A connection that sends nothing is cut as node:http would cut it.
+    // A connection that sends nothing within node:http's headers timeout is closed.
     socket.setTimeout(this.#headersTimeoutMs);
     socket.once('timeout', destroySocket);
     socket.once('data', (bytes: Buffer) => {
@@ -97,8 +101,8 @@ export class StreamFront {
 
     socket.setTimeout(0);
     socket.off('timeout', destroySocket);
-    // Keep reading, so a client that goes away is noticed at once; what it sends is ignored.
-    socket.on('data', ignoreData);
+    // Keep reading, so a client that goes away is noticed at once.
+    socket.on('data', ignoreOrCut);
     socket.resume();
     this.#opened += 1;
     const connection = { socket, head: plainStreamHead(), chunked: true };
@@ -165,6 +169,8 @@ function ignoreError(): void {
   // The socket is destroyed by Node after an error; its 'close' does the cleanup.
 }
 
-function ignoreData(): void {
-  // A stream's client has nothing to say; reading only lets its close be seen.
+// What a stream's client sends is read only so that its close is seen. A client that keeps
+// talking (a request pipelined behind its stream can never be answered) is cut off.
+function ignoreOrCut(this: Socket): void {
+  if (this.bytesRead > MAX_BYTES_FROM_STREAM_CLIENT) this.destroy();
 }

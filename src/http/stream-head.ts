@@ -1,8 +1,9 @@
 import type { OutgoingHttpHeaders } from 'node:http';
 import { STREAM_HEADERS } from '../sse.js';
 
-// Printable ASCII and tabs only: no CR or LF can split the head, no byte needs an encoding.
-const SAFE_HEADER_VALUE = /^[\t\x20-\x7e]*$/;
+// What node:http allows in a header value: tabs, visible ASCII and spaces, and obs-text
+// (bytes 0x80-0xff, written as latin1 as Node writes them). No CR or LF can split the head.
+const SAFE_HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 
 let cachedDate = '';
 let cachedDateSecond = -1;

@@ -14,14 +14,16 @@ const CONTROL = /[\x00-\x08\x0a-\x1f\x7f]/;
 
 // Headers the full server must see: they bring a body, a protocol switch or an expectation.
 const HANDED_ON = new Set(['content-length', 'transfer-encoding', 'upgrade', 'expect']);
-const KEPT = new Set(['host', 'authorization', 'last-event-id', 'origin']);
+const KEPT = new Set(['host', 'authorization', 'last-event-id']);
+// node:http reads only so many header lines and drops the rest; a browser sends a dozen or two.
+// A head with more is the full server's, so no header counts here that would not count there.
+const MAX_HEADER_LINES = 100;
 const QUERY_KEYS = new Set(['token', 'ticket', 'lastEventId', 'events']);
 
 /** The parts of a stream request that decide who opens what. */
 export interface PlainStreamRequest {
   readonly authorization: string | undefined;
   readonly lastEventId: string | undefined;
-  readonly origin: string | undefined;
   readonly query: Readonly<Partial<Record<'token' | 'ticket' | 'lastEventId' | 'events', string>>>;
 }
 
@@ -30,7 +32,7 @@ export function readStreamRequest(
   bytes: Buffer,
   maxHeaderBytes: number,
 ): PlainStreamRequest | undefined {
-  if (bytes.length > maxHeaderBytes || bytes.length < STREAM_PATH.length) return undefined;
+  if (bytes.length > maxHeaderBytes) return undefined;
 
   const text = bytes.toString('latin1');
   if (!text.startsWith(`GET ${STREAM_PATH}`)) return undefined;
@@ -52,12 +54,12 @@ export function readStreamRequest(
   return {
     authorization: headers.get('authorization'),
     lastEventId: headers.get('last-event-id'),
-    origin: headers.get('origin'),
     query,
   };
 }
 
 function readHeaders(lines: string[]): Map<string, string> | undefined {
+  if (lines.length > MAX_HEADER_LINES) return undefined;
   const kept = new Map<string, string>();
 
   for (const line of lines) {

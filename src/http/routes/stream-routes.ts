@@ -4,12 +4,15 @@ import { PulseError } from '../../errors.js';
 import { currentUser, requireStreamUser, requireUser } from '../authenticate.js';
 import type { Logger } from '../../log.js';
 import type { AppContext } from '../context.js';
-import { refuseStreamIfNeeded, resumePoint, startStream, streamFilter } from '../open-stream.js';
+import {
+  refuseStreamIfNeeded,
+  resumePoint,
+  SERVER_FULL_RETRY_SECONDS,
+  startStream,
+  streamFilter,
+} from '../open-stream.js';
 import { describedAs, USER_AUTH } from '../route-docs.js';
 import { streamHead } from '../stream-head.js';
-
-// Spread the retries of clients turned away from a full server over a few seconds.
-const SERVER_FULL_RETRY_SECONDS = 5;
 
 const streamDoc = {
   ...describedAs('The event stream (text/event-stream)', USER_AUTH),
@@ -47,13 +50,15 @@ export async function streamRoutes(app: FastifyInstance, context: AppContext): P
       const filter = streamFilter(request.query.events);
       const lastEventId = resumePoint(request.headers['last-event-id'], request.query.lastEventId);
 
-      // From here on the connection is the stream's, not Fastify's or Node's: it stays open,
-      // is never buffered or compressed, and closes when the stream ends. Headers set by hooks
-      // (CORS) are carried over by hand.
-      reply.hijack();
-      releaseFastifyListeners(reply.raw);
+      // Headers set by hooks (CORS) are carried over by hand. Built before the hijack, so a
+      // header that cannot be written is still answered (500) by Fastify.
       const chunked = request.raw.httpVersion !== '1.0';
       const head = streamHead(reply.getHeaders() as OutgoingHttpHeaders, chunked);
+
+      // From here on the connection is the stream's, not Fastify's or Node's: it stays open,
+      // is never buffered or compressed, and closes when the stream ends.
+      reply.hijack();
+      releaseFastifyListeners(reply.raw);
       const connection = { socket: request.raw.socket, head, chunked };
       const log = request.log as Logger;
       await startStream(context, connection, { user, lastEventId, filter }, log);
