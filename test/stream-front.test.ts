@@ -180,7 +180,7 @@ describe('the stream front', () => {
     assert.equal(count, 0);
   });
 
-  test('ends a stream opened by node:http when garbage follows it, writing no 400 into it', async () => {
+  test('ends a node:http stream when garbage follows it, writing no 400 into it', async () => {
     const user = await registerUser(server.url);
     const raw = connection();
     const request = streamRequest(raw.hostname, user.token);

@@ -28,8 +28,8 @@ const IDLE_AFTER_CLOSE_MS = 10_000;
 /**
  * Opens N streams on a fresh server and measures how fast they open, how much resident memory
  * and live heap each idle stream costs once the server has settled, and how much of it comes
- * back when they close, at once and once the server has been idle. A few streams are opened and closed first, so lazily loaded code is
- * not counted.
+ * back when they close, at once and once the server has been idle. A few streams are opened
+ * and closed first, so lazily loaded code is not counted.
  */
 export async function measureConnect(
   harness: Harness,
