@@ -1,5 +1,5 @@
-import type { Socket } from 'node:net';
 import { BusUnavailableError } from '../bus/remote-bus.js';
+import type { StreamConnection } from '../core/client-stream.js';
 import { parseEventFilter, type EventFilter } from '../core/event-filter.js';
 import { PulseError } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -73,7 +73,7 @@ export function resumePoint(header: unknown, query: unknown): string | undefined
  */
 export async function startStream(
   context: AppContext,
-  connection: { socket: Socket; head: string; chunked: boolean },
+  connection: StreamConnection,
   request: StreamRequest,
   log: Logger,
 ): Promise<void> {
