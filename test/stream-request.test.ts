@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { asksToClose } from '../src/http/stream-head.js';
 import { readStreamRequest } from '../src/http/stream-request.js';
 
 const LIMIT = 16 * 1024;
@@ -17,13 +18,14 @@ describe('reading a plain stream request', () => {
     const plain = read(
       request(
         '/api/events/stream?token=t.k.n&events=a%2Cb%3A*&lastEventId=12&x=1',
-        'Host: a\r\nAuthorization: Bearer abc\r\nLast-Event-ID: 7\r\nOrigin: http://o\r\n',
+        'Host: a\r\nAuthorization: Bearer abc\r\nLast-Event-ID: 7\r\nConnection: close\r\n',
       ),
     );
 
     assert.deepEqual(plain, {
       authorization: 'Bearer abc',
       lastEventId: '7',
+      connection: 'close',
       query: { token: 't.k.n', events: 'a,b:*', lastEventId: '12' },
     });
   });
@@ -99,5 +101,16 @@ describe('reading header values', () => {
     );
 
     assert.equal(read(text)?.authorization, `a${blanks}b`);
+  });
+});
+
+describe('a request asking to close its connection', () => {
+  test('is told by the close option, in any case and place of the list', () => {
+    for (const value of ['close', 'Close', 'keep-alive, close', 'close ,upgrade', ' \tclose']) {
+      assert.equal(asksToClose(value), true, value);
+    }
+    for (const value of [undefined, '', 'keep-alive', 'closed', 'upgrade', 'not-close']) {
+      assert.equal(asksToClose(value), false, String(value));
+    }
   });
 });

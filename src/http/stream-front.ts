@@ -1,5 +1,11 @@
-import { maxHeaderSize as nodeMaxHeaderSize, type Server } from 'node:http';
+import {
+  maxHeaderSize as nodeMaxHeaderSize,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import type { Socket } from 'node:net';
+import { carriesStream } from '../core/client-stream.js';
 import { bearerToken } from './authenticate.js';
 import type { AppContext } from './context.js';
 import {
@@ -9,17 +15,21 @@ import {
   streamFilter,
   type StreamRequest,
 } from './open-stream.js';
-import { plainStreamHead } from './stream-head.js';
+import { asksToClose, plainStreamHead, streamHead } from './stream-head.js';
 import { readStreamRequest, type PlainStreamRequest } from './stream-request.js';
 
 // Node's own default for how long a connection may take to send its request head.
 const DEFAULT_HEADERS_TIMEOUT_MS = 60_000;
 
 // All a stream's client may send, its request included (at most 16 KiB), before it is cut off.
-// It has nothing to say once the stream is open; a few stray bytes are let pass.
+// Once the stream is open it may send blank lines (which HTTP lets a client send between
+// requests) and nothing else.
 const MAX_BYTES_FROM_STREAM_CLIENT = 32 * 1024;
 
+const STREAM_PATH = '/api/events/stream';
+
 type ConnectionListener = (this: Server, socket: Socket) => void;
+type RequestListener = (this: Server, request: IncomingMessage, response: ServerResponse) => void;
 
 /**
  * The stream front sees each new connection before node:http does. When its first request is
@@ -62,6 +72,7 @@ export class StreamFront {
 
     server.off('connection', listener);
     server.on('connection', (socket: Socket) => this.#accept(socket));
+    refuseRequestsBehindStreams(server);
   }
 
   /** Stream requests the front admitted and opened itself (the rest went to node:http). */
@@ -108,10 +119,13 @@ export class StreamFront {
     socket.setTimeout(0);
     socket.off('timeout', destroySocket);
     // Keep reading, so a client that goes away is noticed at once.
-    socket.on('data', ignoreOrCut);
+    socket.on('data', ignoreBlankLines);
     socket.resume();
     this.#opened += 1;
-    const connection = { socket, head: plainStreamHead(), chunked: true };
+    const head = asksToClose(plain.connection)
+      ? streamHead({}, { chunked: true, close: true })
+      : plainStreamHead();
+    const connection = { socket, head, chunked: true };
     await startStream(this.#context, connection, admitted, this.#context.logger);
   }
 
@@ -175,8 +189,44 @@ function ignoreError(): void {
   // The socket is destroyed by Node after an error; its 'close' does the cleanup.
 }
 
-// What a stream's client sends is read only so that its close is seen. A client that keeps
-// talking (a request pipelined behind its stream can never be answered) is cut off.
-function ignoreOrCut(this: Socket): void {
-  if (this.bytesRead > MAX_BYTES_FROM_STREAM_CLIENT) this.destroy();
+// What a stream's client sends is read only so that its close is seen. Anything but blank
+// lines (a request pipelined behind the stream, which could never be answered) cuts it off.
+function ignoreBlankLines(this: Socket, bytes: Buffer): void {
+  if (this.bytesRead > MAX_BYTES_FROM_STREAM_CLIENT || !onlyLineEnds(bytes)) this.destroy();
+}
+
+function onlyLineEnds(bytes: Buffer): boolean {
+  for (const byte of bytes) {
+    if (byte !== 0x0d && byte !== 0x0a) return false;
+  }
+
+  return true;
+}
+
+// node:http parses requests sent behind a stream request on the same connection and would run
+// them, unanswered, since the stream's response never ends. They are refused by closing the
+// connection, as the front does for streams it opened. A stream request is pending from its
+// arrival until its response finishes (a refusal does; an open stream never does), so even a
+// request in the same packet, parsed before the stream has opened, is caught.
+function refuseRequestsBehindStreams(server: Server): void {
+  const handlers = server.listeners('request') as RequestListener[];
+  const pendingStream = new WeakSet<Socket>();
+  server.removeAllListeners('request');
+
+  server.on('request', function routeUnlessBehindStream(this: Server, request, response) {
+    const { socket } = request;
+    if (pendingStream.has(socket) || carriesStream(socket)) {
+      socket.destroy();
+      return;
+    }
+    if (request.method === 'GET' && isStreamTarget(request.url)) {
+      pendingStream.add(socket);
+      response.once('finish', () => pendingStream.delete(socket));
+    }
+    for (const handler of handlers) handler.call(this, request, response);
+  });
+}
+
+function isStreamTarget(url: string | undefined): boolean {
+  return url === STREAM_PATH || (url?.startsWith(`${STREAM_PATH}?`) ?? false);
 }

@@ -10,16 +10,28 @@ let cachedDateSecond = -1;
 let cachedPlainHead = '';
 let cachedPlainHeadSecond = -1;
 
+/** Tells whether a Connection header value holds the `close` option (RFC 9110 section 7.6.1). */
+export function asksToClose(connection: string | undefined): boolean {
+  return connection !== undefined && /(^|,)[ \t]*close[ \t]*(,|$)/i.test(connection);
+}
+
+/** How a stream's response is framed, from its request. */
+export interface StreamFraming {
+  /** Chunked transfer coding: HTTP/1.1. An HTTP/1.0 body ends when the connection does. */
+  readonly chunked: boolean;
+  /** The request said `Connection: close` (an HTTP/1.0 one always closes). */
+  readonly close: boolean;
+}
+
 /**
  * The response head of a stream, written by the stream itself with its first bytes. Node would
  * add `Date` and the transfer coding; they are added here. `headers` (CORS, from hooks) come
- * first; where they name one of the stream's own headers, the stream's wins. HTTP/1.0 clients
- * get no chunking and `Connection: close`.
+ * first; where they name one of the stream's own headers, the stream's wins.
  */
-export function streamHead(headers: OutgoingHttpHeaders, chunked: boolean): string {
+export function streamHead(headers: OutgoingHttpHeaders, framing: StreamFraming): string {
   const own: Record<string, string> = { ...STREAM_HEADERS, Date: httpDate() };
-  if (!chunked) own.Connection = 'close';
-  if (chunked) own['Transfer-Encoding'] = 'chunked';
+  if (framing.close || !framing.chunked) own.Connection = 'close';
+  if (framing.chunked) own['Transfer-Encoding'] = 'chunked';
   const ownNames = new Set([...Object.keys(own), 'Content-Length'].map(lowerCase));
 
   let head = 'HTTP/1.1 200 OK\r\n';
@@ -36,11 +48,11 @@ function lowerCase(text: string): string {
   return text.toLowerCase();
 }
 
-/** The head of a chunked stream with no headers from hooks; built once a second. */
+/** The head of a chunked, keep-alive stream with no headers from hooks; built once a second. */
 export function plainStreamHead(): string {
   const second = Math.floor(Date.now() / 1000);
   if (second !== cachedPlainHeadSecond) {
-    cachedPlainHead = streamHead({}, true);
+    cachedPlainHead = streamHead({}, { chunked: true, close: false });
     cachedPlainHeadSecond = second;
   }
 

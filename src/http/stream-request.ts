@@ -14,9 +14,10 @@ const CONTROL = /[\x00-\x08\x0a-\x1f\x7f]/;
 
 // Headers the full server must see: they bring a body, a protocol switch or an expectation.
 const HANDED_ON = new Set(['content-length', 'transfer-encoding', 'upgrade', 'expect']);
-const KEPT = new Set(['host', 'authorization', 'last-event-id']);
-// node:http reads only so many header lines and drops the rest; a browser sends a dozen or two.
-// A head with more is the full server's, so no header counts here that would not count there.
+const KEPT = new Set(['host', 'authorization', 'last-event-id', 'connection']);
+// node:http stops reading header lines past its count limit (maxHeadersCount, 2,000 by
+// default); a browser sends a dozen or two. A head with more than this goes to node:http, so no
+// header can count here that node:http would drop.
 const MAX_HEADER_LINES = 100;
 const QUERY_KEYS = new Set(['token', 'ticket', 'lastEventId', 'events']);
 
@@ -24,6 +25,7 @@ const QUERY_KEYS = new Set(['token', 'ticket', 'lastEventId', 'events']);
 export interface PlainStreamRequest {
   readonly authorization: string | undefined;
   readonly lastEventId: string | undefined;
+  readonly connection: string | undefined;
   readonly query: Readonly<Partial<Record<'token' | 'ticket' | 'lastEventId' | 'events', string>>>;
 }
 
@@ -54,6 +56,7 @@ export function readStreamRequest(
   return {
     authorization: headers.get('authorization'),
     lastEventId: headers.get('last-event-id'),
+    connection: headers.get('connection'),
     query,
   };
 }

@@ -12,7 +12,7 @@ import {
   streamFilter,
 } from '../open-stream.js';
 import { describedAs, USER_AUTH } from '../route-docs.js';
-import { streamHead } from '../stream-head.js';
+import { asksToClose, streamHead } from '../stream-head.js';
 
 const streamDoc = {
   ...describedAs('The event stream (text/event-stream)', USER_AUTH),
@@ -53,7 +53,8 @@ export async function streamRoutes(app: FastifyInstance, context: AppContext): P
       // Headers set by hooks (CORS) are carried over by hand. Built before the hijack, so a
       // header that cannot be written is still answered (500) by Fastify.
       const chunked = request.raw.httpVersion !== '1.0';
-      const head = streamHead(reply.getHeaders() as OutgoingHttpHeaders, chunked);
+      const close = asksToClose(request.headers.connection);
+      const head = streamHead(reply.getHeaders() as OutgoingHttpHeaders, { chunked, close });
 
       // From here on the connection is the stream's, not Fastify's or Node's: it stays open,
       // is never buffered or compressed, and closes when the stream ends.
