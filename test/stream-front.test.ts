@@ -34,6 +34,11 @@ describe('the stream front', () => {
     );
   }
 
+  // A request that would delete the account, were it run.
+  function deleteAccountRequest(token: string): string {
+    return `DELETE /api/auth/me HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\n\r\n`;
+  }
+
   // The head of a response, without the Date header (which differs by the second).
   function headLines(received: string): string[] {
     const head = received.slice(0, received.indexOf('\r\n\r\n'));
@@ -170,9 +175,7 @@ describe('the stream front', () => {
 
     raw.socket.write(streamRequest(raw.hostname, user.token));
     await raw.receive('event: connected');
-    raw.socket.write(
-      `DELETE /api/auth/me HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${user.token}\r\n\r\n`,
-    );
+    raw.socket.write(deleteAccountRequest(user.token));
     const count = await waitFor(
       () => server.pulse.context.hub.countFor(user.id),
       (value) => value === 0,
@@ -187,7 +190,7 @@ describe('the stream front', () => {
     const user = await registerUser(server.url);
     const raw = connection();
     const request = streamRequest(raw.hostname, user.token);
-    const behind = `DELETE /api/auth/me HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${user.token}\r\n\r\n`;
+    const behind = deleteAccountRequest(user.token);
 
     // In one packet: the front hands both to node:http, which parses the second at once.
     raw.socket.write(request + behind);
