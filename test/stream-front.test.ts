@@ -34,6 +34,13 @@ describe('the stream front', () => {
     );
   }
 
+  // The head cut in the middle, so the front cannot read it whole and hands it to node:http.
+  async function writeInTwoParts(raw: RawConnection, request: string): Promise<void> {
+    raw.socket.write(request.slice(0, 20));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    raw.socket.write(request.slice(20));
+  }
+
   // A request that would delete the account, were it run.
   function deleteAccountRequest(token: string): string {
     return `DELETE /api/auth/me HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\n\r\n`;
@@ -84,10 +91,7 @@ describe('the stream front', () => {
     const direct = connection();
     direct.socket.write(streamRequest(direct.hostname, user.token));
     const split = connection();
-    const request = streamRequest(split.hostname, user.token);
-    split.socket.write(request.slice(0, 20));
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    split.socket.write(request.slice(20));
+    await writeInTwoParts(split, streamRequest(split.hostname, user.token));
     await direct.receive('event: connected');
     await split.receive('event: connected');
 
@@ -233,12 +237,9 @@ describe('the stream front', () => {
   test('ends a node:http stream when garbage follows it, writing no 400 into it', async () => {
     const user = await registerUser(server.url);
     const raw = connection();
-    const request = streamRequest(raw.hostname, user.token);
 
     // Sent in two parts, so node:http, not the front, opens the stream.
-    raw.socket.write(request.slice(0, 20));
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    raw.socket.write(request.slice(20));
+    await writeInTwoParts(raw, streamRequest(raw.hostname, user.token));
     await raw.receive('event: connected');
     raw.socket.write('NOT HTTP AT ALL\r\n\r\n');
     const count = await waitFor(

@@ -16,7 +16,7 @@ import {
   type StreamRequest,
 } from './open-stream.js';
 import { asksToClose, plainStreamHead, streamHead } from './stream-head.js';
-import { readStreamRequest, type PlainStreamRequest } from './stream-request.js';
+import { readStreamRequest, STREAM_PATH, type PlainStreamRequest } from './stream-request.js';
 
 // Node's own default for how long a connection may take to send its request head.
 const DEFAULT_HEADERS_TIMEOUT_MS = 60_000;
@@ -25,8 +25,6 @@ const DEFAULT_HEADERS_TIMEOUT_MS = 60_000;
 // Once the stream is open it may send blank lines (which HTTP lets a client send between
 // requests) and nothing else.
 const MAX_BYTES_FROM_STREAM_CLIENT = 32 * 1024;
-
-const STREAM_PATH = '/api/events/stream';
 
 type ConnectionListener = (this: Server, socket: Socket) => void;
 type RequestListener = (this: Server, request: IncomingMessage, response: ServerResponse) => void;

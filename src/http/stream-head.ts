@@ -7,8 +7,9 @@ const SAFE_HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 
 let cachedDate = '';
 let cachedDateSecond = -1;
+// The plain head changes only with its Date, so it is rebuilt when the date string does.
 let cachedPlainHead = '';
-let cachedPlainHeadSecond = -1;
+let cachedPlainHeadDate = '';
 
 /** Tells whether a Connection header value holds the `close` option (RFC 9110 section 7.6.1). */
 export function asksToClose(connection: string | undefined): boolean {
@@ -32,7 +33,7 @@ export function streamHead(headers: OutgoingHttpHeaders, framing: StreamFraming)
   const own: Record<string, string> = { ...STREAM_HEADERS, Date: httpDate() };
   if (framing.close || !framing.chunked) own.Connection = 'close';
   if (framing.chunked) own['Transfer-Encoding'] = 'chunked';
-  const ownNames = new Set([...Object.keys(own), 'Content-Length'].map(lowerCase));
+  const ownNames = new Set([...Object.keys(own), 'Content-Length'].map((n) => n.toLowerCase()));
 
   let head = 'HTTP/1.1 200 OK\r\n';
   for (const [name, value] of Object.entries(headers)) {
@@ -44,16 +45,12 @@ export function streamHead(headers: OutgoingHttpHeaders, framing: StreamFraming)
   return `${head}\r\n`;
 }
 
-function lowerCase(text: string): string {
-  return text.toLowerCase();
-}
-
 /** The head of a chunked, keep-alive stream with no headers from hooks; built once a second. */
 export function plainStreamHead(): string {
-  const second = Math.floor(Date.now() / 1000);
-  if (second !== cachedPlainHeadSecond) {
+  const date = httpDate();
+  if (date !== cachedPlainHeadDate) {
     cachedPlainHead = streamHead({}, { chunked: true, close: false });
-    cachedPlainHeadSecond = second;
+    cachedPlainHeadDate = date;
   }
 
   return cachedPlainHead;

@@ -6,7 +6,8 @@
  * valid HTTP.
  */
 
-const STREAM_PATH = '/api/events/stream';
+/** The path of the event stream, the one route the front answers. */
+export const STREAM_PATH = '/api/events/stream';
 const REQUEST_LINE = /^GET (\/api\/events\/stream(?:\?[\x21-\x7e]*)?) HTTP\/1\.1$/;
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 // Control characters other than tab; a bare LF is one of them.
