@@ -106,7 +106,11 @@ export class EventService {
       const json = JSON.stringify({ type, timestamp: createdAt, data });
       await this.#history.append({ id: eventId, userId, type, json, createdAt, idempotencyKey });
 
-      const connectionsNotified = this.#hub.deliver(userId, encodeFrame(type, json, eventId));
+      // Most emits of a busy service find the user offline: no frame to build for them.
+      const connectionsNotified =
+        this.#hub.countFor(userId) === 0
+          ? 0
+          : this.#hub.deliver(userId, encodeFrame(type, json, eventId));
       this.#count(type);
       this.#options.observeEmitLatency?.((performance.now() - startedAt) / 1000);
 

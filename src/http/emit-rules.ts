@@ -104,14 +104,22 @@ export async function checkEmitRate(context: AppContext, userId: string): Promis
 const itemValidator = new Ajv({ allErrors: false }).compile<EmitItem>(EMIT_ITEM_SCHEMA);
 
 /**
+ * Checks a parsed event against the schema of `/emit`'s body, and words a failure as the route
+ * does. Throws VALIDATION_FAILED.
+ */
+export function checkEmitBody(value: unknown): EmitItem {
+  if (itemValidator(value)) return value;
+
+  const message = describeSchemaError(itemValidator.errors?.[0], 'body', EMIT_FIELD_MESSAGES);
+  throw new PulseError('VALIDATION_FAILED', message);
+}
+
+/**
  * Checks one item of a batch on its own, with the same rules and messages as `/emit`, so that
  * one bad item is reported without sinking the others.
  */
-export function checkEmitItem(item: unknown, maxEventBytes: number): EmitItem {
-  if (!itemValidator(item)) {
-    const message = describeSchemaError(itemValidator.errors?.[0], 'body', EMIT_FIELD_MESSAGES);
-    throw new PulseError('VALIDATION_FAILED', message);
-  }
+export function checkEmitItem(value: unknown, maxEventBytes: number): EmitItem {
+  const item = checkEmitBody(value);
   checkEventData(item.data);
   if (JSON.stringify(item).length > maxEventBytes) {
     throw new PulseError('PAYLOAD_TOO_LARGE', `An event may be at most ${maxEventBytes} bytes`);

@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { BusUnavailableError } from '../bus/remote-bus.js';
-import { errorBody, PulseError, type ErrorCode } from '../errors.js';
+import { errorBody, ERRORS, PulseError, type ErrorCode } from '../errors.js';
 import { pathOnly } from '../log.js';
 import { describeSchemaError } from './schema-errors.js';
 import type { RejectionCounter } from './rejections.js';
@@ -28,8 +28,8 @@ declare module 'fastify' {
 /** Installs the error and not-found handlers: every failure answers `{success, message, code}`. */
 export function installErrorHandling(app: FastifyInstance, rejections: RejectionCounter): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
-    const { code, message, headers } = classify(error, request);
-    const status = new PulseError(code).status;
+    const fieldMessages = request.routeOptions.config.fieldMessages ?? {};
+    const { status, code, message, headers } = failureAnswer(error, fieldMessages);
     rejections.count(code);
 
     // Refusals (a full server, a shutdown) are expected; only a fault is an error.
@@ -44,9 +44,28 @@ export function installErrorHandling(app: FastifyInstance, rejections: Rejection
   });
 }
 
+/** How a failed request is answered. */
+export interface FailureAnswer {
+  status: number;
+  code: ErrorCode;
+  /** A more specific message than the code's own, when there is one. */
+  message?: string;
+  headers: Record<string, string>;
+}
+
+/**
+ * Maps any error a request may end with to its answer: Pulse's own, a schema failure (worded
+ * with `fieldMessages`), Fastify's, or a fault. The emit front answers through this too.
+ */
+export function failureAnswer(error: unknown, fieldMessages: FieldMessages): FailureAnswer {
+  const { code, message, headers } = classify(error as FastifyError, fieldMessages);
+
+  return { status: ERRORS[code].status, code, message, headers };
+}
+
 function classify(
   error: FastifyError,
-  request: FastifyRequest,
+  fieldMessages: FieldMessages,
 ): { code: ErrorCode; message?: string; headers: Record<string, string> } {
   if (error instanceof PulseError) {
     // A client turned away by a shutdown should come back soon, to another instance.
@@ -56,9 +75,8 @@ function classify(
   }
 
   if (error.validation) {
-    const messages = request.routeOptions.config.fieldMessages ?? {};
     const part = error.validationContext ?? 'body';
-    const message = describeSchemaError(error.validation[0], part, messages);
+    const message = describeSchemaError(error.validation[0], part, fieldMessages);
     return { code: 'VALIDATION_FAILED', message, headers: {} };
   }
 

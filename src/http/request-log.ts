@@ -8,18 +8,35 @@ import { pathOnly, type Logger } from '../log.js';
  */
 export function installRequestLogging(app: FastifyInstance): void {
   app.addHook('onResponse', async (request, reply) => {
-    // The hot path (an emit answered 200) must not pay for a line nobody will see.
-    if (reply.statusCode < 400 && !(request.log as Logger).isLevelEnabled('debug')) return;
-
-    const entry = {
-      method: request.method,
-      url: pathOnly(request.url),
-      statusCode: reply.statusCode,
-      durationMs: Math.round(reply.elapsedTime * 10) / 10,
-    };
-
-    if (reply.statusCode >= 500) request.log.error(entry, 'request answered');
-    else if (reply.statusCode >= 400) request.log.info(entry, 'request rejected');
-    else request.log.debug(entry, 'request answered');
+    logAnswer(
+      request.log as Logger,
+      request.method,
+      request.url,
+      reply.statusCode,
+      reply.elapsedTime,
+    );
   });
+}
+
+/** Logs one answered request as `installRequestLogging` does; the emit front calls it too. */
+export function logAnswer(
+  log: Logger,
+  method: string,
+  url: string,
+  statusCode: number,
+  elapsedMs: number,
+): void {
+  // The hot path (an emit answered 200) must not pay for a line nobody will see.
+  if (statusCode < 400 && !log.isLevelEnabled('debug')) return;
+
+  const entry = {
+    method,
+    url: pathOnly(url),
+    statusCode,
+    durationMs: Math.round(elapsedMs * 10) / 10,
+  };
+
+  if (statusCode >= 500) log.error(entry, 'request answered');
+  else if (statusCode >= 400) log.info(entry, 'request rejected');
+  else log.debug(entry, 'request answered');
 }

@@ -1,15 +1,13 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { PulseError } from '../../errors.js';
+import type { FastifyInstance } from 'fastify';
 import { requireService } from '../authenticate.js';
 import type { AppContext } from '../context.js';
 import { SERVICE_AUTH } from '../route-docs.js';
+import type { Logger } from '../../log.js';
+import { emitEvent } from '../emit-event.js';
 import {
-  checkEmitRate,
-  checkEventData,
   EMIT_FIELD_MESSAGES,
   EMIT_ITEM_SCHEMA,
   IDEMPOTENCY_KEY_SCHEMA,
-  streamsReached,
   type EmitItem,
 } from '../emit-rules.js';
 
@@ -43,8 +41,6 @@ const emitSchema = {
 
 /** The emit route for backend services. */
 export async function emitRoutes(app: FastifyInstance, context: AppContext): Promise<void> {
-  const { events, hub, lifecycle } = context;
-
   app.post<{ Body: EmitItem }>(
     '/api/events/emit',
     {
@@ -53,42 +49,7 @@ export async function emitRoutes(app: FastifyInstance, context: AppContext): Pro
       schema: emitSchema,
       config: { fieldMessages: EMIT_FIELD_MESSAGES },
     },
-    async (request) => {
-      if (lifecycle.shuttingDown) throw new PulseError('SHUTTING_DOWN');
-      const { eventType, data } = request.body;
-      const userId = request.body.userId.toLowerCase();
-      const batchSize = checkEventData(data);
-      const idempotencyKey = idempotencyKeyOf(request);
-      await checkEmitRate(context, userId);
-
-      const result = await events.emit({ userId, type: eventType, data, idempotencyKey });
-      request.log.debug({ userId, eventType, ...result }, 'event emitted');
-      const connectionsNotified = await streamsReached(context, userId, result);
-
-      return {
-        success: true,
-        message: result.duplicate ? 'Duplicate event ignored' : 'Event emitted successfully',
-        userId,
-        eventType,
-        eventId: result.eventId,
-        connectionsNotified,
-        connectionsScope: context.cluster ? 'cluster' : 'instance',
-        hasActiveConnections: context.cluster ? connectionsNotified > 0 : hub.countFor(userId) > 0,
-        duplicate: result.duplicate,
-        ...(batchSize === undefined ? {} : { batchSize }),
-      };
-    },
+    async (request) =>
+      emitEvent(context, request.body, request.headers['idempotency-key'], request.log as Logger),
   );
-}
-
-function idempotencyKeyOf(request: FastifyRequest<{ Body: EmitItem }>): string | undefined {
-  const header = request.headers['idempotency-key'];
-  const fromHeader = typeof header === 'string' ? header : undefined;
-  const fromBody = request.body.eventId;
-
-  if (fromHeader !== undefined && fromBody !== undefined && fromHeader !== fromBody) {
-    throw new PulseError('VALIDATION_FAILED', 'eventId and Idempotency-Key disagree');
-  }
-
-  return fromBody ?? fromHeader;
 }
