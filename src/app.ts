@@ -17,6 +17,7 @@ import type { AppContext, ResolvedConfig } from './http/context.js';
 import { createMetricsRegistry, registerPulseMetrics, serveMetrics } from './http/metrics.js';
 import { RejectionCounter } from './http/rejections.js';
 import { buildServer } from './http/server.js';
+import { EmitFront } from './http/emit-front.js';
 import { StreamFront } from './http/stream-front.js';
 import type { Logger } from './log.js';
 import { openHealthStores } from './store/open-health-stores.js';
@@ -44,6 +45,8 @@ export interface Pulse {
   readonly url: string;
   /** Opens plain stream requests without node:http (see stream-front.ts). */
   readonly streamFront: StreamFront;
+  /** Answers plain emits without Fastify (see emit-front.ts). */
+  readonly emitFront: EmitFront;
   /**
    * Shuts down gracefully: fails readiness, refuses new streams and emits, drains the open
    * streams with randomised retry hints, answers in-flight requests, releases the databases.
@@ -117,6 +120,9 @@ export async function startPulse(options: StartOptions): Promise<Pulse> {
   if (metrics) registerPulseMetrics(metrics.registry, context);
 
   const app = await buildServer(context, config.metricsEnabled ? metrics?.registry : undefined);
+  // The emit front goes in first: the stream front's guard against requests sent behind a
+  // stream then wraps it as well.
+  const emitFront = new EmitFront(app.server, context);
   const streamFront = new StreamFront(app.server, context);
   try {
     // Fastify's own "Server listening at …" line would not be a constant message.
@@ -161,7 +167,7 @@ export async function startPulse(options: StartOptions): Promise<Pulse> {
     return closing;
   };
 
-  return { context, url, streamFront, close };
+  return { context, url, streamFront, emitFront, close };
 }
 
 async function openHistory(

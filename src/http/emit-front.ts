@@ -1,0 +1,161 @@
+import type { IncomingHttpHeaders, IncomingMessage, Server, ServerResponse } from 'node:http';
+import { performance } from 'node:perf_hooks';
+import secureJson from 'secure-json-parse';
+import { errorBody, PulseError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { bearerToken } from './authenticate.js';
+import type { AppContext } from './context.js';
+import { failureAnswer } from './error-handler.js';
+import { emitEvent } from './emit-event.js';
+import { checkEmitBody, EMIT_FIELD_MESSAGES } from './emit-rules.js';
+import { logAnswer } from './request-log.js';
+
+const EMIT_PATH = '/api/events/emit';
+
+// What Fastify's JSON parser refuses too: a body that would set a prototype when merged.
+const PARSE_OPTIONS = { protoAction: 'error', constructorAction: 'error' } as const;
+
+// Content types the front takes as they are; anything else (other parameters, other spellings
+// of the charset) is Fastify's to judge.
+const PLAIN_JSON_TYPES = new Set(['application/json', 'application/json; charset=utf-8']);
+
+// The shape IDEMPOTENCY_KEY_SCHEMA allows; a header outside it goes to Fastify to be refused.
+const PLAIN_IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,128}$/;
+
+// A decimal length without leading zeros or signs, as an emitter's HTTP client writes it.
+const PLAIN_CONTENT_LENGTH = /^[1-9][0-9]{0,9}$/;
+
+const JSON_ANSWER_TYPE = 'application/json; charset=utf-8';
+
+type RequestListener = (this: Server, request: IncomingMessage, response: ServerResponse) => void;
+
+/**
+ * The emit front answers the common `POST /api/events/emit` on node:http's own request and
+ * response, without Fastify's routing, hooks and reply objects: the emit is the request a
+ * backend sends thousands of times a second, and Fastify's share of it is about a third.
+ *
+ * It takes a request only when its head is plainly right: the exact path, the service token,
+ * a JSON body of a stated length within MAX_EVENT_BYTES, a well-formed Idempotency-Key if any,
+ * no Expect or Transfer-Encoding, CORS off and no shutdown. Every other request goes on to
+ * Fastify before a byte of its body is read, so refusals of a head keep one source. The body
+ * is then checked and emitted by the functions the route uses, and a failure is answered,
+ * counted and logged as Fastify's error handler does it.
+ */
+export class EmitFront {
+  readonly #context: AppContext;
+  readonly #log: Logger;
+  readonly #enabled: boolean;
+  #taken = 0;
+
+  constructor(server: Server, context: AppContext) {
+    this.#context = context;
+    this.#log = context.logger;
+    // With CORS on, every answer carries headers that only Fastify's CORS plugin adds.
+    this.#enabled = context.config.corsOrigins.length === 0;
+
+    const handlers = server.listeners('request') as RequestListener[];
+    server.removeAllListeners('request');
+    const takeOrHandOn: RequestListener = (request, response) => {
+      if (this.#takes(request)) this.#take(request, response);
+      else for (const handler of handlers) handler.call(server, request, response);
+    };
+    server.on('request', takeOrHandOn);
+  }
+
+  /** Emit requests the front took (the rest went to Fastify). */
+  get taken(): number {
+    return this.#taken;
+  }
+
+  #takes(request: IncomingMessage): boolean {
+    if (!this.#enabled || request.method !== 'POST' || request.url !== EMIT_PATH) return false;
+
+    const { headers } = request;
+    if (!this.#plainBody(headers)) return false;
+    const key = headers['idempotency-key'];
+    if (key !== undefined && !PLAIN_IDEMPOTENCY_KEY.test(key as string)) return false;
+    const token = bearerToken(headers.authorization);
+    if (token === undefined || !this.#context.isServiceToken(token)) return false;
+
+    return !this.#context.lifecycle.shuttingDown;
+  }
+
+  #plainBody(headers: IncomingHttpHeaders): boolean {
+    const type = headers['content-type']?.toLowerCase();
+    if (type === undefined || !PLAIN_JSON_TYPES.has(type)) return false;
+    if (headers['transfer-encoding'] !== undefined || headers.expect !== undefined) return false;
+
+    const length = headers['content-length'];
+    if (length === undefined || !PLAIN_CONTENT_LENGTH.test(length)) return false;
+
+    return Number(length) <= this.#context.config.maxEventBytes;
+  }
+
+  #take(request: IncomingMessage, response: ServerResponse): void {
+    this.#taken += 1;
+    const startedAt = performance.now();
+    const parts: Buffer[] = [];
+
+    request.on('data', (part: Buffer) => parts.push(part));
+    // A client that goes away mid-body gets no answer; its parts are dropped with it.
+    request.on('error', ignoreError);
+    request.once('end', () => {
+      void this.#answer(request, response, parts, startedAt);
+    });
+  }
+
+  async #answer(
+    request: IncomingMessage,
+    response: ServerResponse,
+    parts: Buffer[],
+    startedAt: number,
+  ): Promise<void> {
+    let status = 200;
+    try {
+      const item = checkEmitBody(parseJson(parts));
+      const keyHeader = request.headers['idempotency-key'];
+      const answer = await emitEvent(this.#context, item, keyHeader, this.#log);
+      sendJson(response, 200, {}, JSON.stringify(answer));
+    } catch (error) {
+      const failure = failureAnswer(error, EMIT_FIELD_MESSAGES);
+      status = failure.status;
+      this.#context.rejections.count(failure.code);
+      if (failure.code === 'INTERNAL_ERROR') this.#log.error({ err: error }, 'request failed');
+      const body = JSON.stringify(errorBody(failure.code, failure.message));
+      sendJson(response, status, failure.headers, body);
+    }
+
+    logAnswer(this.#log, 'POST', EMIT_PATH, status, performance.now() - startedAt);
+  }
+}
+
+function parseJson(parts: Buffer[]): unknown {
+  const text = parts.length === 1 ? parts[0]!.toString('utf8') : Buffer.concat(parts).toString();
+
+  try {
+    return secureJson.parse(text, undefined, PARSE_OPTIONS);
+  } catch {
+    throw new PulseError('INVALID_JSON');
+  }
+}
+
+// Header names in lower case, as Fastify writes them.
+function sendJson(
+  response: ServerResponse,
+  status: number,
+  headers: Record<string, string>,
+  body: string,
+): void {
+  const head: Record<string, string | number> = {};
+  for (const [name, value] of Object.entries(headers)) head[name.toLowerCase()] = value;
+  head['content-type'] = JSON_ANSWER_TYPE;
+  head['content-length'] = Buffer.byteLength(body);
+
+  // Written, then ended: one write of head and body. `end(body)` would cork the socket and
+  // add an empty final chunk, a writev and a pass through the stream's buffer per answer.
+  response.writeHead(status, head);
+  response.write(body);
+  response.end();
+}
+
+function ignoreError(): void {}
