@@ -58,6 +58,10 @@ export interface FailureAnswer {
  * with `fieldMessages`), Fastify's, or a fault. The emit front answers through this too.
  */
 export function failureAnswer(error: unknown, fieldMessages: FieldMessages): FailureAnswer {
+  // Anything may be thrown, `undefined` included; only an object can say what it was.
+  const known = typeof error === 'object' && error !== null;
+  if (!known) return { status: ERRORS.INTERNAL_ERROR.status, code: 'INTERNAL_ERROR', headers: {} };
+
   const { code, message, headers } = classify(error as FastifyError, fieldMessages);
 
   return { status: ERRORS[code].status, code, message, headers };

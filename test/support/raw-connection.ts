@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
 import { connect, type Socket } from 'node:net';
 import { waitFor } from './server.js';
 
@@ -40,25 +39,44 @@ export interface RawAnswer {
 }
 
 /**
- * Sends one request exactly as written (it should ask for `Connection: close`) and reads the
- * answer until the server closes the connection.
+ * Sends one request exactly as written and reads one answer (framed by its Content-Length),
+ * then closes the connection. The request may keep the connection alive: the answer's
+ * `Connection` header then says whether the server would have.
  */
 export async function rawExchange(serverUrl: string, request: string | Buffer): Promise<RawAnswer> {
   const { hostname, port } = new URL(serverUrl);
   const socket = connect(Number(port), hostname);
-  const parts: Buffer[] = [];
-  socket.on('data', (part: Buffer) => parts.push(part));
+  socket.on('error', () => undefined);
+  let received = Buffer.alloc(0);
+  socket.on('data', (part: Buffer) => (received = Buffer.concat([received, part])));
   socket.write(request);
-  await once(socket, 'close');
 
-  const text = Buffer.concat(parts).toString('utf8');
-  const headEnd = text.indexOf('\r\n\r\n');
-  assert.ok(headEnd > 0, `no whole answer: ${JSON.stringify(text)}`);
-  const [statusLine, ...lines] = text.slice(0, headEnd).split('\r\n');
+  const answer = await waitFor(
+    () => readAnswer(received),
+    (read) => read !== undefined,
+  );
+  socket.destroy();
+  assert.ok(answer, `no whole answer: ${JSON.stringify(received.toString('latin1'))}`);
+
+  return answer;
+}
+
+function readAnswer(bytes: Buffer): RawAnswer | undefined {
+  const headEnd = bytes.indexOf('\r\n\r\n');
+  if (headEnd < 0) return undefined;
+
+  const [statusLine, ...lines] = bytes.subarray(0, headEnd).toString('latin1').split('\r\n');
   const headers = lines.map((line): [string, string] => {
     const colon = line.indexOf(':');
     return [line.slice(0, colon).toLowerCase(), line.slice(colon + 1).trim()];
   });
+  const length = Number(headers.find(([name]) => name === 'content-length')?.[1] ?? 0);
+  const body = bytes.subarray(headEnd + 4);
+  if (body.length < length) return undefined;
 
-  return { status: Number(statusLine!.split(' ')[1]), headers, body: text.slice(headEnd + 4) };
+  return {
+    status: Number(statusLine!.split(' ')[1]),
+    headers,
+    body: body.subarray(0, length).toString('utf8'),
+  };
 }

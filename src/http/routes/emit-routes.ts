@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
+import type { Logger } from '../../log.js';
 import { requireService } from '../authenticate.js';
 import type { AppContext } from '../context.js';
 import { SERVICE_AUTH } from '../route-docs.js';
-import type { Logger } from '../../log.js';
 import { emitEvent } from '../emit-event.js';
 import {
   EMIT_FIELD_MESSAGES,
