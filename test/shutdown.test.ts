@@ -1,12 +1,21 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { openRawStream, type RawStream } from './support/raw-stream.js';
-import { call, emit, registerUser, TEST_JWT_SECRET, TEST_SERVICE_TOKEN } from './support/server.js';
+import {
+  call,
+  emit,
+  registerUser,
+  startTestServer,
+  TEST_JWT_SECRET,
+  TEST_SERVICE_TOKEN,
+  waitFor,
+} from './support/server.js';
 
 const CLI = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
 const STREAMS = 100;
@@ -71,6 +80,46 @@ test('SIGTERM with 100 open streams drains them with retry hints and exits in ti
     for (const stream of streams) stream.close();
     if (child.exitCode === null) child.kill('SIGKILL');
     await rm(dataDir, { recursive: true, force: true });
+  }
+});
+
+test('a request that reaches the closing server still gets SHUTTING_DOWN', async () => {
+  const server = await startTestServer();
+  const socket = connect(Number(new URL(server.url).port), '127.0.0.1');
+  socket.on('error', () => undefined);
+  let received = '';
+  socket.on('data', (bytes: Buffer) => (received += bytes.toString('utf8')));
+  const body = JSON.stringify({ userId: '0123456789abcdef01234567', eventType: 'x', data: {} });
+  const emitHead =
+    `POST /api/events/emit HTTP/1.1\r\nHost: 127.0.0.1\r\n` +
+    `Authorization: Bearer ${TEST_SERVICE_TOKEN}\r\nContent-Type: application/json\r\n` +
+    `Content-Length: ${body.length}\r\n\r\n`;
+
+  try {
+    // A body still arriving keeps the connection busy, so the closing server waits for it.
+    socket.write(emitHead + body.slice(0, 5));
+    await waitFor(
+      () => server.pulse.emitFront.taken,
+      (taken) => taken === 1,
+    );
+    const stopped = server.stop();
+    // No stream to drain: the listener closes at once and Fastify is then closing.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    socket.write(body.slice(5) + emitHead + body);
+    const answers = await waitFor(
+      () => received.split(/(?=HTTP\/1\.1 )/),
+      (found) => found.length === 2,
+    );
+    await stopped;
+
+    assert.equal(answers.length, 2, received);
+    for (const answer of answers) {
+      assert.match(answer, /^HTTP\/1\.1 503 /);
+      assert.match(answer, /"code":"SHUTTING_DOWN"/);
+    }
+    assert.match(answers[1]!, /\r\nconnection: close\r\n/i, 'the connection ends with it');
+  } finally {
+    socket.destroy();
   }
 });
 

@@ -37,7 +37,10 @@ export async function buildServer(
     bodyLimit: DEFAULT_BODY_LIMIT,
     // Emitters may send numbers where strings belong; refuse rather than silently convert.
     ajv: { customOptions: { coerceTypes: false, allErrors: false } },
-    return503OnClosing: true,
+    // While the server closes, a request still arriving on a busy keep-alive connection runs
+    // its route, which answers 503 SHUTTING_DOWN in Pulse's own shape; Fastify adds
+    // `Connection: close`. Fastify's built-in 503 would answer in a shape of its own.
+    return503OnClosing: false,
     frameworkErrors: answerFrameworkError,
     clientErrorHandler: answerClientError,
   });
