@@ -6,6 +6,7 @@ import { errorBody, PulseError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { bearerToken } from './authenticate.js';
 import type { AppContext } from './context.js';
+import { AnswerBatch } from './answer-batch.js';
 import { failureAnswer } from './error-handler.js';
 import { emitEvent } from './emit-event.js';
 import { checkEmitBody, EMIT_FIELD_MESSAGES } from './emit-rules.js';
@@ -50,6 +51,7 @@ export class EmitFront {
   readonly #context: AppContext;
   readonly #log: Logger;
   readonly #enabled: boolean;
+  readonly #answers = new AnswerBatch();
   /** Requests handed to Fastify and not yet answered, by connection. */
   readonly #withFastify = new WeakMap<Socket, number>();
   #taken = 0;
@@ -146,7 +148,8 @@ export class EmitFront {
       const item = checkEmitBody(parseJson(parts));
       const keyHeader = request.headers['idempotency-key'];
       const answer = await emitEvent(this.#context, item, keyHeader, log);
-      sendJson(response, 200, {}, JSON.stringify(answer));
+      const body = JSON.stringify(answer);
+      this.#answers.send(response, 200, jsonHead({}, body), body);
     } catch (error) {
       if (log === this.#log) log = this.#log.child({ reqId });
       const failure = failureAnswer(error, EMIT_FIELD_MESSAGES);
@@ -157,7 +160,12 @@ export class EmitFront {
       // As Fastify does when a body does not parse: what the client sends next cannot be trusted.
       const headers: Record<string, string> =
         failure.code === 'INVALID_JSON' ? { connection: 'close' } : {};
-      sendJson(response, status, { ...headers, ...failure.headers }, body);
+      this.#answers.send(
+        response,
+        status,
+        jsonHead({ ...headers, ...failure.headers }, body),
+        body,
+      );
     }
 
     logAnswer(log, 'POST', EMIT_PATH, status, performance.now() - startedAt);
@@ -175,22 +183,13 @@ function parseJson(parts: Buffer[]): unknown {
 }
 
 // Header names in lower case, as Fastify writes them.
-function sendJson(
-  response: ServerResponse,
-  status: number,
-  headers: Record<string, string>,
-  body: string,
-): void {
+function jsonHead(headers: Record<string, string>, body: string): Record<string, string | number> {
   const head: Record<string, string | number> = {};
   for (const [name, value] of Object.entries(headers)) head[name.toLowerCase()] = value;
   head['content-type'] = JSON_ANSWER_TYPE;
   head['content-length'] = Buffer.byteLength(body);
 
-  // Written, then ended: one write of head and body. `end(body)` would cork the socket and
-  // add an empty final chunk, a writev and a pass through the stream's buffer per answer.
-  response.writeHead(status, head);
-  response.write(body);
-  response.end();
+  return head;
 }
 
 function ignoreError(): void {}
