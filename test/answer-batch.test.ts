@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import { AnswerBatch } from '../src/http/answer-batch.js';
 
-test('answers leave after the turn, together, and a cut-off one does not stop the rest', async () => {
+test('answers leave together after the turn; a cut-off one does not stop the rest', async () => {
   const batch = new AnswerBatch();
   const sentAtOnce: boolean[] = [];
   const held: ServerResponse[] = [];
