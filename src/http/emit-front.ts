@@ -42,7 +42,8 @@ type RequestListener = (this: Server, request: IncomingMessage, response: Server
  * no Expect or Transfer-Encoding, CORS off and no shutdown. Every other request goes on to
  * Fastify before a byte of its body is read, so refusals of a head keep one source. The body
  * is then checked and emitted by the functions the route uses, and a failure is answered,
- * counted and logged as Fastify's error handler does it.
+ * counted and logged as Fastify's error handler does it. Answers leave together at the end of
+ * the event loop's turn (see answer-batch.ts).
  *
  * Pipelined requests are emitted in the order they came: a request behind one that Fastify is
  * still handling on the same connection goes to Fastify too, so it cannot overtake it.
