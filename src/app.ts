@@ -109,7 +109,7 @@ export async function startPulse(options: StartOptions): Promise<Pulse> {
     tokens: createTokenService(config.jwtSecret),
     isServiceToken: createServiceTokenCheck(config.serviceToken),
     rejections: new RejectionCounter(),
-    lifecycle: { shuttingDown: false },
+    lifecycle: { shuttingDown: false, closing: false },
     health,
     outboxRelay: new OutboxRelay(health.outbox, (input) => context.events.emit(input), {
       sweepMs: OUTBOX_SWEEP_MS,
@@ -153,6 +153,7 @@ export async function startPulse(options: StartOptions): Promise<Pulse> {
   const closeServers = async () => {
     metricsServer?.close();
     metricsServer?.closeAllConnections();
+    context.lifecycle.closing = true;
     await app.close();
     await backplane.close();
   };

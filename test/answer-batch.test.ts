@@ -2,10 +2,11 @@ import assert from 'node:assert/strict';
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
+import { pino } from 'pino';
 import { AnswerBatch } from '../src/http/answer-batch.js';
 
 test('answers leave together after the turn; a cut-off one does not stop the rest', async () => {
-  const batch = new AnswerBatch();
+  const batch = new AnswerBatch(pino({ level: 'silent' }));
   const sentAtOnce: boolean[] = [];
   const held: ServerResponse[] = [];
   const server = createServer((request, response) => {

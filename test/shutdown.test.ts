@@ -105,7 +105,12 @@ test('a request that reaches the closing server still gets SHUTTING_DOWN', async
     const stopped = server.stop();
     // No stream to drain: the listener closes at once and Fastify is then closing.
     await new Promise((resolve) => setTimeout(resolve, 200));
-    socket.write(body.slice(5) + emitHead + body);
+    // Any route, not only those that check for a shutdown themselves: the stores are closing.
+    const login = JSON.stringify({ email: 'someone@example.com', password: 'whatever-it-is' });
+    const loginRequest =
+      `POST /api/auth/login HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n` +
+      `Content-Length: ${login.length}\r\n\r\n${login}`;
+    socket.write(body.slice(5) + loginRequest);
     const answers = await waitFor(
       () => received.split(/(?=HTTP\/1\.1 )/),
       (found) => found.length === 2,

@@ -36,8 +36,11 @@ export interface AppContext {
   readonly isServiceToken: (presented: string) => boolean;
   /** Requests refused, by code, for metrics. */
   readonly rejections: RejectionCounter;
-  /** Set when shutdown begins: readiness fails and new streams and emits are refused. */
-  readonly lifecycle: { shuttingDown: boolean };
+  /**
+   * `shuttingDown` is set when shutdown begins: readiness fails and new streams and emits are
+   * refused. `closing` is set once the listener closes: every request but `/healthz` is.
+   */
+  readonly lifecycle: { shuttingDown: boolean; closing: boolean };
   /** Daily metrics, goals, the event outbox and the analytics ledger. */
   readonly health: HealthStores;
   /** Emits what committed health writes queued in the outbox. */

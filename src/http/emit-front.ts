@@ -52,7 +52,7 @@ export class EmitFront {
   readonly #context: AppContext;
   readonly #log: Logger;
   readonly #enabled: boolean;
-  readonly #answers = new AnswerBatch();
+  readonly #answers: AnswerBatch;
   /** Requests handed to Fastify and not yet answered, by connection. */
   readonly #withFastify = new WeakMap<Socket, number>();
   #taken = 0;
@@ -60,6 +60,7 @@ export class EmitFront {
   constructor(server: Server, context: AppContext) {
     this.#context = context;
     this.#log = context.logger;
+    this.#answers = new AnswerBatch(context.logger);
     // With CORS on, every answer carries headers that only Fastify's CORS plugin adds.
     this.#enabled = context.config.corsOrigins.length === 0;
 

@@ -2,6 +2,7 @@ import cors from '@fastify/cors';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { answerClientError, answerFrameworkError } from './client-errors.js';
 import type { Registry } from 'prom-client';
+import { PulseError } from '../errors.js';
 import type { AppContext } from './context.js';
 import { installErrorHandling } from './error-handler.js';
 import { registerOpenApi } from './openapi.js';
@@ -37,8 +38,8 @@ export async function buildServer(
     bodyLimit: DEFAULT_BODY_LIMIT,
     // Emitters may send numbers where strings belong; refuse rather than silently convert.
     ajv: { customOptions: { coerceTypes: false, allErrors: false } },
-    // While the server closes, a request still arriving on a busy keep-alive connection runs
-    // its route, which answers 503 SHUTTING_DOWN in Pulse's own shape; Fastify adds
+    // While the server closes, a request still arriving on a busy keep-alive connection is
+    // refused by refuseWhileClosing below, in Pulse's own shape; Fastify adds
     // `Connection: close`. Fastify's built-in 503 would answer in a shape of its own.
     return503OnClosing: false,
     frameworkErrors: answerFrameworkError,
@@ -49,6 +50,7 @@ export async function buildServer(
   app.removeContentTypeParser('text/plain');
   installErrorHandling(app, context.rejections);
   installRequestLogging(app);
+  refuseWhileClosing(app, context);
   await registerCors(app, context);
   await registerOpenApi(app);
 
@@ -73,6 +75,14 @@ export async function buildServer(
   }
 
   return app;
+}
+
+// Only liveness is still answered once the listener closes: the stores are about to close.
+function refuseWhileClosing(app: FastifyInstance, context: AppContext): void {
+  app.addHook('onRequest', (request, _reply, done) => {
+    const refused = context.lifecycle.closing && request.url !== '/healthz';
+    done(refused ? new PulseError('SHUTTING_DOWN') : undefined);
+  });
 }
 
 // A front end on another origin (a dev server on :5173) opens the stream with credentials, so
