@@ -9,10 +9,13 @@ import type { AppContext } from './context.js';
 import { AnswerBatch } from './answer-batch.js';
 import { failureAnswer } from './error-handler.js';
 import { emitEvent } from './emit-event.js';
-import { checkEmitBody, EMIT_FIELD_MESSAGES } from './emit-rules.js';
+import {
+  checkEmitBody,
+  EMIT_FIELD_MESSAGES,
+  EMIT_PATH,
+  IDEMPOTENCY_KEY_SCHEMA,
+} from './emit-rules.js';
 import { logAnswer } from './request-log.js';
-
-const EMIT_PATH = '/api/events/emit';
 
 // Fastify's defaults, which Pulse keeps (onProtoPoisoning and onConstructorPoisoning): a body
 // that would set a prototype when merged is refused as invalid JSON.
@@ -23,7 +26,8 @@ const PARSE_OPTIONS = { protoAction: 'error', constructorAction: 'error' } as co
 const PLAIN_JSON_TYPES = new Set(['application/json', 'application/json; charset=utf-8']);
 
 // The shape IDEMPOTENCY_KEY_SCHEMA allows; a header outside it goes to Fastify to be refused.
-const PLAIN_IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,128}$/;
+const KEY_PATTERN = new RegExp(IDEMPOTENCY_KEY_SCHEMA.pattern);
+const { minLength: KEY_MIN_LENGTH, maxLength: KEY_MAX_LENGTH } = IDEMPOTENCY_KEY_SCHEMA;
 
 // A decimal length without leading zeros or signs, as an emitter's HTTP client writes it.
 const PLAIN_CONTENT_LENGTH = /^[1-9][0-9]{0,9}$/;
@@ -89,7 +93,7 @@ export class EmitFront {
     const { headers } = request;
     if (!this.#plainBody(headers)) return false;
     const key = headers['idempotency-key'];
-    if (key !== undefined && !PLAIN_IDEMPOTENCY_KEY.test(key as string)) return false;
+    if (key !== undefined && !isPlainKey(key as string)) return false;
     const token = bearerToken(headers.authorization);
     if (token === undefined || !this.#context.isServiceToken(token)) return false;
 
@@ -172,6 +176,10 @@ export class EmitFront {
 
     logAnswer(log, 'POST', EMIT_PATH, status, performance.now() - startedAt);
   }
+}
+
+function isPlainKey(key: string): boolean {
+  return key.length >= KEY_MIN_LENGTH && key.length <= KEY_MAX_LENGTH && KEY_PATTERN.test(key);
 }
 
 function parseJson(parts: Buffer[]): unknown {

@@ -17,6 +17,9 @@ export const RESERVED_EVENT_TYPES = [
   'auth:expired',
 ];
 
+/** Where backend services post one event. */
+export const EMIT_PATH = '/api/events/emit';
+
 /** An emitter's idempotency key: printable ASCII without spaces. */
 export const IDEMPOTENCY_KEY_SCHEMA = {
   type: 'string',

@@ -7,6 +7,7 @@ import { emitEvent } from '../emit-event.js';
 import {
   EMIT_FIELD_MESSAGES,
   EMIT_ITEM_SCHEMA,
+  EMIT_PATH,
   IDEMPOTENCY_KEY_SCHEMA,
   type EmitItem,
 } from '../emit-rules.js';
@@ -42,7 +43,7 @@ const emitSchema = {
 /** The emit route for backend services. */
 export async function emitRoutes(app: FastifyInstance, context: AppContext): Promise<void> {
   app.post<{ Body: EmitItem }>(
-    '/api/events/emit',
+    EMIT_PATH,
     {
       onRequest: requireService(context),
       bodyLimit: context.config.maxEventBytes,
