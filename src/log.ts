@@ -56,6 +56,12 @@ const redactedPaths = [
 // If stdout stops being read, lines past this are dropped rather than held in memory.
 const MAX_UNWRITTEN_LOG_BYTES = 16 * 1024 * 1024;
 
+// Lines gather until this much is waiting, then leave in one write.
+const LOG_BATCH_BYTES = 4 * 1024;
+
+// The longest a line waits for its batch to fill, on a quiet server.
+const LOG_FLUSH_INTERVAL_MS = 250;
+
 /** Creates the root logger: pino JSON on stdout (or the given destination). */
 export function createLogger(
   level: string,
@@ -70,11 +76,18 @@ export function createLogger(
 
   if (destination) return pino(options, destination as NodeJS.WritableStream);
 
-  // Asynchronous: lines logged while a write is in flight leave together in the next one, so
-  // a burst of streams opening costs a few writes, not one syscall a line. pino flushes what
-  // is left when the process exits.
-  return pino(
-    options,
-    pino.destination({ dest: 1, sync: false, maxLength: MAX_UNWRITTEN_LOG_BYTES }),
-  );
+  // Asynchronous and batched. Each write is a thread-pool job and a syscall, and a server
+  // opening thousands of streams a second logs a line for each: written one by one, that line
+  // cost a quarter of a stream's opening. In batches of 4 KiB it costs a fraction of that.
+  // A quiet server's lines wait at most LOG_FLUSH_INTERVAL_MS; pino writes what is left when
+  // the process exits.
+  const stdout = pino.destination({
+    dest: 1,
+    sync: false,
+    minLength: LOG_BATCH_BYTES,
+    periodicFlush: LOG_FLUSH_INTERVAL_MS,
+    maxLength: MAX_UNWRITTEN_LOG_BYTES,
+  });
+
+  return pino(options, stdout);
 }

@@ -38,6 +38,8 @@ test('SIGTERM with 100 open streams drains them with retry hints and exits in ti
   let output = '';
   child.stdout.on('data', (chunk) => (output += chunk));
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  // 'close' comes once stdout has been read to its end, after 'exit'.
+  const closed = new Promise((resolve) => child.once('close', resolve));
   const streams: RawStream[] = [];
 
   try {
@@ -76,6 +78,13 @@ test('SIGTERM with 100 open streams drains them with retry hints and exits in ti
     assert.ok(new Set(retries.map((frame) => frame!.retry)).size > STREAMS / 2, 'hints vary');
     const spread = Math.max(...endedAt) - Math.min(...endedAt);
     assert.ok(spread > 500, `closes spread over ${spread} ms`);
+
+    // Log lines leave in batches; those still waiting when the process exits leave then.
+    await closed;
+    const lines = output.split('\n');
+    const count = (message: string) => lines.filter((line) => line.includes(message)).length;
+    assert.equal(count('"msg":"stream opened"'), STREAMS);
+    assert.equal(count('"msg":"stream closed"'), STREAMS);
   } finally {
     for (const stream of streams) stream.close();
     if (child.exitCode === null) child.kill('SIGKILL');
