@@ -81,6 +81,30 @@ describe('logs', () => {
   });
 });
 
+test('a request turned away with 503 logs a warning, not an error', async () => {
+  const server = await startTestServer({ LOG_LEVEL: 'info', MAX_CONNECTIONS: '1' });
+
+  try {
+    const user = await registerUser(server.url);
+    const stream = await openRawStream(`${server.url}/api/events/stream`, user);
+    await stream.waitFor((frame) => frame.event === 'connected');
+    const full = await call(`${server.url}/api/events/stream`, user);
+    stream.close();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+
+    assert.equal(full.status, 503);
+    const entries = server.logLines.map((line) => JSON.parse(line));
+    const refused = entries.filter((entry) => entry.statusCode === 503);
+    assert.equal(refused.length, 1, server.logLines.join('\n'));
+    assert.equal(refused[0].level, 40);
+    assert.equal(refused[0].msg, 'request refused');
+    assert.equal(refused[0].url, '/api/events/stream');
+    assert.equal(entries.filter((entry) => entry.level >= 50).length, 0, 'no error lines');
+  } finally {
+    await server.stop();
+  }
+});
+
 function rawRequest(port: number, host: string, text: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const socket = connect(port, host);

@@ -3,7 +3,8 @@ import { pathOnly, type Logger } from '../log.js';
 
 /**
  * The one place that decides what a request logs. Successful requests log at debug (an emit
- * per request at info would drown the log); client-caused rejections at info; server faults
+ * per request at info would drown the log); client-caused rejections at info; work the server
+ * turns away on purpose (503: shutting down, full, not ready, bus down) at warn; server faults
  * at error. URLs are logged without their query string, so `?token=` never reaches a log.
  */
 export function installRequestLogging(app: FastifyInstance): void {
@@ -36,7 +37,9 @@ export function logAnswer(
     durationMs: Math.round(elapsedMs * 10) / 10,
   };
 
-  if (statusCode >= 500) log.error(entry, 'request answered');
+  // A shutdown under load refuses hundreds of requests: each is expected, none is a fault.
+  if (statusCode === 503) log.warn(entry, 'request refused');
+  else if (statusCode >= 500) log.error(entry, 'request answered');
   else if (statusCode >= 400) log.info(entry, 'request rejected');
   else log.debug(entry, 'request answered');
 }
