@@ -107,6 +107,20 @@ describe('three Pulse instances on one Redis', { timeout: 180_000 }, () => {
     }
   });
 
+  test("ends a deleted user's streams on every instance, not only the one that deleted", async () => {
+    const user = await registerUser(a.url);
+    const onA = await tab(a.url, user);
+    const onB = await tab(b.url, user);
+    const onC = await tab(c.url, user);
+
+    const deleted = await call(`${a.url}/api/auth/me`, { method: 'DELETE', token: user.token });
+
+    assert.equal(deleted.status, 200);
+    await Promise.all([onA, onB, onC].map((stream) => stream.waitForEnd(5_000)));
+    const again = await call(`${c.url}/api/events/stream`, { token: user.token });
+    assert.equal(again.body.code, 'USER_NOT_FOUND');
+  });
+
   test('opens a stream on instance B with a ticket issued by instance A, once', async () => {
     const user = await registerUser(a.url);
     const issued = await call(`${a.url}/api/events/ticket`, { token: user.token, body: {} });
@@ -227,6 +241,7 @@ describe('three Pulse instances on one Redis', { timeout: 180_000 }, () => {
   test('rides out a Redis restart: 503s while down, then every accepted emit once', async (t) => {
     const instances = [a, b, c];
     const users = [await registerUser(a.url), await registerUser(a.url)];
+    const leaving = await registerUser(a.url);
     const tabs = new Map<string, RawStream[]>();
     for (const user of users) {
       tabs.set(user.id, await Promise.all(instances.map((instance) => tab(instance.url, user))));
@@ -248,6 +263,10 @@ describe('three Pulse instances on one Redis', { timeout: 180_000 }, () => {
       5000,
     );
     const readyWhileDown = await Promise.all(instances.map((i) => call(`${i.url}/readyz`)));
+    const deleteWhileDown = await call(`${b.url}/api/auth/me`, {
+      method: 'DELETE',
+      token: leaving.token,
+    });
     const beatsBefore = heartbeats(tabs);
     await new Promise((resolve) => setTimeout(resolve, 1500));
     const beatsDuring = heartbeats(tabs).map((count, index) => count - beatsBefore[index]!);
@@ -279,6 +298,10 @@ describe('three Pulse instances on one Redis', { timeout: 180_000 }, () => {
       'readiness fails',
     );
     assert.ok(readyWhileDown.every(({ body }) => body.code === 'NOT_READY'));
+    // Other instances could not hear of it: the deletion is refused, and nothing is deleted.
+    assert.equal(deleteWhileDown.status, 503);
+    assert.equal(deleteWhileDown.body.code, 'BUS_UNAVAILABLE');
+    assert.equal((await call(`${a.url}/api/auth/me`, { token: leaving.token })).status, 200);
     assert.deepEqual(acceptedWhileDown, [], 'no emit is accepted while Redis is down');
     assert.deepEqual(emitter.unexpected, [], 'every answer is 200, or 503 BUS_UNAVAILABLE');
     assert.ok(

@@ -56,6 +56,7 @@ export async function openBackplane(
   }
 
   const bus = new RedisBus({ url: settings.redisUrl, history: settings.history, logger });
+  bus.onUserDeleted((userId) => hub.closeUser(userId, 'user_deleted'));
   await bus.start();
   const redis = bus.commands;
   const cluster = new ClusterPresence(redis, hub, settings.clusterHeartbeatMs);

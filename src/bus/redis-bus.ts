@@ -26,6 +26,7 @@ const READ_BLOCK_MS = 2000;
 const READ_BATCH = 1000;
 const RETRY_DELAY_MS = 250;
 const COMMAND_TIMEOUT_MS = READ_BLOCK_MS + 3000;
+const DEFAULT_STREAM_LENGTH = 100_000;
 
 type StartCommand = (keys: string[], now: number) => Promise<string>;
 
@@ -58,6 +59,7 @@ export class RedisBus implements RemoteBus {
   readonly #reader: Redis;
   readonly #options: RedisBusOptions;
   #listener: (event: BusEvent) => void = () => undefined;
+  #userDeletedListener: (userId: string) => void = () => undefined;
   #cursor = '$';
   #position = 0;
   #closed = false;
@@ -101,6 +103,23 @@ export class RedisBus implements RemoteBus {
     this.#listener = listener;
   }
 
+  onUserDeleted(listener: (userId: string) => void): void {
+    this.#userDeletedListener = listener;
+  }
+
+  // The notice travels in the global stream with the events, not on a pub/sub channel: an
+  // instance that was cut off from Redis still reads it when it catches up.
+  async announceUserDeleted(userId: string): Promise<void> {
+    if (!this.ready()) throw new BusUnavailableError();
+    const streamLength = String(this.#options.streamLength ?? DEFAULT_STREAM_LENGTH);
+
+    try {
+      await this.commands.xadd(redisKeys.events, 'MAXLEN', '~', streamLength, '*', 'd', userId);
+    } catch (error) {
+      throw this.#commandFailed(error);
+    }
+  }
+
   position(): number {
     return this.#position;
   }
@@ -135,14 +154,11 @@ export class RedisBus implements RemoteBus {
         idempotencyKey,
         size,
         ttlMs,
-        this.#options.streamLength ?? 100_000,
+        this.#options.streamLength ?? DEFAULT_STREAM_LENGTH,
       );
       return { eventId, duplicate: duplicate === 1 };
     } catch (error) {
-      // Replies come back in order: one that never came would be taken by the next command.
-      // Start the connection afresh instead (it reconnects by itself).
-      if (/timed out/i.test((error as Error).message)) this.commands.disconnect(true);
-      throw new BusUnavailableError(error);
+      throw this.#commandFailed(error);
     }
   }
 
@@ -200,6 +216,12 @@ export class RedisBus implements RemoteBus {
   #hand(entries: [string, string[]][]): void {
     for (const [entryId, fields] of entries) {
       this.#cursor = entryId;
+      const deletedUserId = fieldOf(fields, 'd');
+      if (deletedUserId !== undefined) {
+        this.#userDeletedListener(deletedUserId);
+        continue;
+      }
+
       const id = fieldOf(fields, 'i');
       const userId = fieldOf(fields, 'u');
       if (id === undefined || userId === undefined) continue;
@@ -212,6 +234,14 @@ export class RedisBus implements RemoteBus {
         json: fieldOf(fields, 'j') ?? '{}',
       });
     }
+  }
+
+  // Replies come back in order: one that never came would be taken by the next command. The
+  // connection starts afresh instead (it reconnects by itself).
+  #commandFailed(error: unknown): BusUnavailableError {
+    if (/timed out/i.test((error as Error).message)) this.commands.disconnect(true);
+
+    return new BusUnavailableError(error);
   }
 
   // Logged when the first connection goes and when the last one is back: once each way.

@@ -33,6 +33,13 @@ export interface RemoteBus {
   publish(request: PublishRequest): Promise<PublishOutcome>;
   /** Sets who hears the events arriving from the bus, in id order. Called once. */
   onEvent(listener: (event: BusEvent) => void): void;
+  /**
+   * Tells every instance, this one included, that a user was deleted, so that each ends the
+   * user's streams; throws BusUnavailableError when the bus is down.
+   */
+  announceUserDeleted(userId: string): Promise<void>;
+  /** Sets who hears of users deleted on any instance. Called once. */
+  onUserDeleted(listener: (userId: string) => void): void;
   /** The newest id this instance has handed to its listener: later ones are still to come. */
   position(): number;
   /**

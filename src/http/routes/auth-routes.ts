@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { hashPassword, verifyAgainstDecoy, verifyPassword } from '../../auth/passwords.js';
+import { BusUnavailableError } from '../../bus/remote-bus.js';
 import { PulseError } from '../../errors.js';
 import { toPublicUser } from '../../store/user-store.js';
 import { currentUser, requireUser } from '../authenticate.js';
@@ -90,10 +91,18 @@ export async function authRoutes(app: FastifyInstance, context: AppContext): Pro
 
   app.delete('/api/auth/me', { onRequest: signedIn, schema: deleteDoc }, async (request) => {
     const { id } = currentUser(request);
+    const { bus } = context;
+    // Other instances hear of the deletion through the bus; with the bus down, their streams
+    // of this user would outlive the account. Refused before anything changes.
+    if (bus && !bus.ready()) throw new BusUnavailableError();
 
     await store.deleteUser(id);
     const streamsClosed = context.hub.closeUser(id, 'user_deleted');
     request.log.info({ userId: id, streamsClosed }, 'user deleted');
+    // The account is gone whatever happens here: a retry would find no user to delete.
+    await bus?.announceUserDeleted(id).catch((error: unknown) => {
+      request.log.error({ userId: id, err: error }, 'user deletion not announced to instances');
+    });
 
     return { success: true, message: 'Account deleted', streamsClosed };
   });
