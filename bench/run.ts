@@ -16,6 +16,7 @@ import { killAll, killChildrenOnExit } from './lib/children.js';
 import { Harness } from './lib/harness.js';
 import type { RunRecord } from './lib/records.js';
 import { scenarioTables, summarizeRuns } from './lib/report.js';
+import { StallProbe } from './lib/stall-probe.js';
 import { machineDescription, renderResults } from './lib/results-file.js';
 import { backgroundLoad, loadAverage } from './lib/machine-load.js';
 import { checkTargets } from './lib/targets.js';
@@ -146,7 +147,8 @@ async function main(): Promise<void> {
     serviceToken: randomBytes(24).toString('hex'),
   };
   const clients = Array.from({ length: PLAN.clientWorkers }, () => new Worker('client-worker'));
-  const harness = new Harness(clients, new Worker('emitter-worker'), secrets, workDir);
+  const stalls = StallProbe.start();
+  const harness = new Harness(clients, new Worker('emitter-worker'), secrets, workDir, stalls);
   const records: RunRecord[] = [];
   progress(`${machineDescription()}; logs in ${workDir}`);
   if (load.backgroundBefore > 0.1) {
@@ -159,6 +161,7 @@ async function main(): Promise<void> {
     await runScenarios(harness, userIds, records);
   } finally {
     for (const worker of [...clients, harness.emitter]) worker.stop();
+    stalls.stop();
   }
 
   const seconds = (Date.now() - startedAt.getTime()) / 1000;

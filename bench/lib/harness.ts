@@ -5,6 +5,7 @@ import { cpuSeconds } from './proc.js';
 import type { CheckReport, EmitReport, KeySource, StreamTarget } from './protocol.js';
 import { summarize, type LatencySummary } from './samples.js';
 import { ServerProcess, type ServerKind } from './server-process.js';
+import type { StallProbe } from './stall-probe.js';
 import type { Worker } from './workers.js';
 
 /** Secrets the servers are started with; the load tool signs and sends them. */
@@ -41,6 +42,8 @@ export interface PhaseOutcome {
   /** CPU the client workers used meanwhile: high figures mean the load tool was the limit. */
   clientCpuSeconds: number;
   maxLagMs: number;
+  /** The longest the machine itself stood still during the phase (stall-probe.mjs). */
+  machineStallMs: number;
 }
 
 /** What every emit phase is told about the server and the users. */
@@ -66,15 +69,23 @@ export class Harness {
   readonly emitter: Worker;
   readonly secrets: Secrets;
   readonly workDir: string;
+  readonly stalls: StallProbe;
   #addresses = 0;
   #seq = 1;
   #logs = 0;
 
-  constructor(clients: Worker[], emitter: Worker, secrets: Secrets, workDir: string) {
+  constructor(
+    clients: Worker[],
+    emitter: Worker,
+    secrets: Secrets,
+    workDir: string,
+    stalls: StallProbe,
+  ) {
     this.clients = clients;
     this.emitter = emitter;
     this.secrets = secrets;
     this.workDir = workDir;
+    this.stalls = stalls;
   }
 
   /** Starts a server of a kind, configured as the benchmark runs it. */
@@ -167,7 +178,13 @@ export class Harness {
     const checks = await this.check(emitted.userIndexes, emitted.keys);
 
     const outcome = phaseOutcome(emitted, checks, server.cpu() - cpuBefore);
-    return { ...outcome, clientCpuSeconds: this.clientCpu() - clientCpuBefore };
+    const endedAt = emitted.startedAt + outcome.deliverySeconds * 1000;
+
+    return {
+      ...outcome,
+      clientCpuSeconds: this.clientCpu() - clientCpuBefore,
+      machineStallMs: this.stalls.longestBetween(emitted.startedAt, endedAt),
+    };
   }
 
   /** Has every client check its streams against the events emitted; waits for stragglers. */
@@ -252,7 +269,7 @@ function phaseOutcome(
   emitted: EmitReport,
   checks: CheckReport[],
   cpu: number,
-): Omit<PhaseOutcome, 'clientCpuSeconds'> {
+): Omit<PhaseOutcome, 'clientCpuSeconds' | 'machineStallMs'> {
   const lastReceivedAt = Math.max(...checks.map((check) => check.lastReceivedAt));
   const latencyMax = Math.max(...checks.map((check) => check.latencyMax));
 

@@ -41,6 +41,7 @@ export function phaseMetrics(phase: PhaseOutcome): Record<string, number> {
     cpuSeconds: phase.cpuSeconds,
     cpuPerDeliveryUs: (phase.cpuSeconds / Math.max(1, phase.delivered)) * 1e6,
     clientCpuSeconds: phase.clientCpuSeconds,
+    machineStallMs: phase.machineStallMs,
   };
 }
 

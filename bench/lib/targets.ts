@@ -7,6 +7,10 @@ import { formatNumber, medianOf, ratios, type Summary, type TargetCheck } from '
 const HEAP_KEPT_ALLOWED = 0.1;
 const RSS_KEPT_ALLOWED = 0.25;
 
+// A run during which the machine itself stood still this long (stall-probe.mjs) measured the
+// machine: at 1,000 emits/s, a 20 ms pause alone delays 2% of the emits past 5 ms.
+const MACHINE_STALL_LIMIT_MS = 20;
+
 function check(
   target: string,
   value: number,
@@ -30,6 +34,45 @@ function floorNote(value: number | undefined, unit: string): string {
 // The same fan-out at a steady rate below capacity: the latency without the queue in front.
 function pacedNote(p99: number): string {
   return Number.isNaN(p99) ? '' : `(paced, one emit at a time: ${formatNumber(p99)} ms)`;
+}
+
+// The fixed-rate p99 is judged on the runs in which the machine kept running. A virtual machine
+// whose host pauses it puts the pause into every latency measured across it, whatever the
+// server does; the naive server's runs show the same pauses.
+function fixedRateCheck(pulseRuns: readonly RunRecord[]): TargetCheck {
+  const target = 'fanout: p99 ≤ 5 ms at a fixed 1,000 emits/s';
+  const runs = pulseRuns.filter((record) => record.scenario === 'fanout-fixed');
+  const stallOf = (run: RunRecord) => run.metrics.machineStallMs ?? 0;
+  const steady = runs.filter((run) => stallOf(run) < MACHINE_STALL_LIMIT_MS);
+  const longest = formatNumber(Math.max(0, ...runs.map(stallOf)));
+
+  if (runs.length > 0 && steady.length === 0) {
+    const measured = `not judged: the machine stood still for up to ${longest} ms in every run`;
+    return { target, measured, holds: undefined };
+  }
+  const note =
+    steady.length === runs.length
+      ? ''
+      : `(median of the ${steady.length} of ${runs.length} runs in which the machine kept ` +
+        `running; in the others it stood still for up to ${longest} ms)`;
+
+  return check(
+    target,
+    median(steady.map((run) => run.metrics.p99Ms ?? NaN)),
+    (v) => v <= 5,
+    ' ms',
+    note,
+  );
+}
+
+function median(values: readonly number[]): number {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+
+  return sorted.length % 2 === 1
+    ? (sorted[middle] as number)
+    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
 }
 
 // The same reading 2 s after the close, before V8 has given back its young generation.
@@ -95,12 +138,7 @@ export function checkTargets(
       (v) => v >= 2.5,
       '×',
     ),
-    check(
-      'fanout: p99 ≤ 5 ms at a fixed 1,000 emits/s',
-      pulse('fanout-fixed', 'p99Ms'),
-      (v) => v <= 5,
-      ' ms',
-    ),
+    fixedRateCheck(pulseRuns),
     check(
       'emit: requests/s ≥ 3× naive',
       ratio['emit requests/s, Pulse ÷ naive'] ?? NaN,
