@@ -3,6 +3,7 @@ import { describe, mock, test } from 'node:test';
 import { Deadlines } from '../src/core/deadlines.js';
 import { parseEventFilter } from '../src/core/event-filter.js';
 import { RateLimiter } from '../src/core/rate-limiter.js';
+import { RecentDeletions } from '../src/core/recent-deletions.js';
 import { TicketBook } from '../src/core/tickets.js';
 
 describe('Deadlines', () => {
@@ -58,6 +59,32 @@ describe('Deadlines', () => {
 
     assert.equal(run.mock.callCount(), 0);
     assert.equal(deadlines.size, 0);
+  });
+});
+
+describe('RecentDeletions', () => {
+  test('remembers a deletion for a minute', () => {
+    const deletions = new RecentDeletions();
+
+    deletions.note('a', 1_000);
+
+    assert.equal(deletions.has('a', 1_000), true);
+    assert.equal(deletions.has('a', 60_999), true);
+    assert.equal(deletions.has('a', 61_000), false);
+    assert.equal(deletions.has('b', 1_000), false);
+  });
+
+  test('forgets the oldest first, past the minute or past 10,000', () => {
+    const deletions = new RecentDeletions();
+    for (let index = 0; index < 10_005; index += 1) deletions.note(`user-${index}`, index);
+
+    assert.equal(deletions.size, 10_000);
+    assert.equal(deletions.has('user-4', 10_005), false);
+    assert.equal(deletions.has('user-5', 10_005), true);
+
+    deletions.note('late', 80_000);
+    assert.equal(deletions.size, 1, 'everything older than a minute went');
+    assert.equal(deletions.has('late', 80_000), true);
   });
 });
 

@@ -151,6 +151,46 @@ describe('resume under races', () => {
     assert.equal(count, 0);
   });
 
+  test('ends a stream whose user is deleted between its lookup and its registration', async () => {
+    const user = await registerUser(server.url);
+    const store = server.pulse.context.store;
+    const lookUp = store.findById.bind(store);
+    // The stream's lookup finds the user, then waits until the account is gone.
+    let release = () => {};
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let held = 0;
+    store.findById = async (id) => {
+      const found = await lookUp(id);
+      if (id === user.id && held === 0) {
+        held += 1;
+        await released;
+      }
+      return found;
+    };
+
+    try {
+      const opening = openRawStream(`${server.url}/api/events/stream`, user);
+      await waitFor(
+        () => held,
+        (count) => count === 1,
+      );
+      const deleted = await call(`${server.url}/api/auth/me`, {
+        method: 'DELETE',
+        token: user.token,
+      });
+      release();
+      const stream = await opening;
+      await stream.waitForEnd();
+
+      assert.equal(deleted.status, 200);
+      assert.equal(deleted.body.streamsClosed, 0, 'the stream was not registered yet');
+      assert.equal(stream.status, 200, 'it was admitted before the deletion');
+      assert.equal(server.pulse.context.hub.countFor(user.id), 0);
+    } finally {
+      store.findById = lookUp;
+    }
+  });
+
   test('refuses ?events= given twice', async () => {
     const user = await registerUser(server.url);
     const { status, body } = await call(`${server.url}/api/events/stream?events=a&events=b`, user);

@@ -3,6 +3,7 @@ import type { EncodedFrame } from '../sse.js';
 import type { ClientStream, CloseReason } from './client-stream.js';
 import { heartbeatFrame } from './control-frames.js';
 import type { PayloadStats } from './payload-stats.js';
+import { RecentDeletions } from './recent-deletions.js';
 
 // Heartbeat slices: one tick per this long, and never more slices than this per interval.
 const HEARTBEAT_TICK_MS = 250;
@@ -35,6 +36,7 @@ export class Hub {
   readonly #streamsByUser = new Map<string, Set<ClientStream>>();
   readonly #options: HubOptions;
   readonly #closedByReason = new Map<CloseReason, number>();
+  readonly #deletions = new RecentDeletions();
   #streamCount = 0;
   #streamsOpened = 0;
   #heartbeatTimer: NodeJS.Timeout | undefined;
@@ -135,12 +137,18 @@ export class Hub {
     }));
   }
 
-  /** Ends every stream of one user. */
+  /** Ends every stream of one user; a deletion is also remembered for a while. */
   closeUser(userId: string, reason: CloseReason): number {
+    if (reason === 'user_deleted') this.#deletions.note(userId);
     const streams = [...(this.#streamsByUser.get(userId) ?? [])];
     for (const stream of streams) stream.close(reason);
 
     return streams.length;
+  }
+
+  /** Tells whether a user's streams were ended for a deletion within the last minute. */
+  wasDeletedLately(userId: string): boolean {
+    return this.#deletions.has(userId);
   }
 
   /** Every open stream, for shutdown. */

@@ -92,8 +92,9 @@ export async function startStream(
     log.info({ userId: user.id, streamId: stream.id, resumed }, 'stream opened');
 
     // The account may have been deleted while this stream was being set up, after the delete
-    // ended the user's other streams: look once more, now that it is registered.
-    if (!(await context.store.findById(user.id))) stream.close('user_deleted');
+    // ended the user's other streams. Every deletion, here or on another instance, ends its
+    // streams through the hub, which remembers it: no second database lookup is needed.
+    if (context.hub.wasDeletedLately(user.id)) stream.close('user_deleted');
   } catch (error) {
     log.error({ userId: user.id, err: error }, 'stream failed to open');
     connection.socket.destroy();
