@@ -14,6 +14,7 @@ import {
 import { startPulseProcess, type PulseProcess } from './support/pulse-process.js';
 import { openRawStream, type RawStream } from './support/raw-stream.js';
 import { startRedis, type TestRedis } from './support/redis.js';
+import { BusUnavailableError } from '../src/bus/remote-bus.js';
 import { ResumingClient } from './support/resuming-client.js';
 import {
   call,
@@ -119,6 +120,32 @@ describe('three Pulse instances on one Redis', { timeout: 180_000 }, () => {
     await Promise.all([onA, onB, onC].map((stream) => stream.waitForEnd(5_000)));
     const again = await call(`${c.url}/api/events/stream`, { token: user.token });
     assert.equal(again.body.code, 'USER_NOT_FOUND');
+  });
+
+  test('refuses a deletion whose notice cannot be written, and deletes nothing', async () => {
+    const user = await registerUser(a.url);
+    const onB = await tab(b.url, user);
+    const bus = servers[0]!.pulse.context.bus!;
+    const announce = bus.announceUserDeleted.bind(bus);
+    // As when Redis holds the connection open but never answers: the write times out.
+    bus.announceUserDeleted = async () => {
+      throw new BusUnavailableError(new Error('Command timed out'));
+    };
+
+    try {
+      const refused = await call(`${a.url}/api/auth/me`, { method: 'DELETE', token: user.token });
+
+      assert.equal(refused.status, 503);
+      assert.equal(refused.body.code, 'BUS_UNAVAILABLE');
+      assert.equal((await call(`${b.url}/api/auth/me`, { token: user.token })).status, 200);
+      assert.equal(onB.ended, false, 'the stream on B stays open');
+    } finally {
+      bus.announceUserDeleted = announce;
+    }
+
+    const deleted = await call(`${a.url}/api/auth/me`, { method: 'DELETE', token: user.token });
+    assert.equal(deleted.status, 200);
+    await onB.waitForEnd(5_000);
   });
 
   test('opens a stream on instance B with a ticket issued by instance A, once', async () => {

@@ -1,6 +1,5 @@
 import type { FastifyInstance } from 'fastify';
 import { hashPassword, verifyAgainstDecoy, verifyPassword } from '../../auth/passwords.js';
-import { BusUnavailableError } from '../../bus/remote-bus.js';
 import { PulseError } from '../../errors.js';
 import { toPublicUser } from '../../store/user-store.js';
 import { currentUser, requireUser } from '../authenticate.js';
@@ -91,18 +90,17 @@ export async function authRoutes(app: FastifyInstance, context: AppContext): Pro
 
   app.delete('/api/auth/me', { onRequest: signedIn, schema: deleteDoc }, async (request) => {
     const { id } = currentUser(request);
-    const { bus } = context;
-    // Other instances hear of the deletion through the bus; with the bus down, their streams
-    // of this user would outlive the account. Refused before anything changes.
-    if (bus && !bus.ready()) throw new BusUnavailableError();
+    // Counted first: this instance's own notice may end them before the hub is asked below.
+    const streamsClosed = context.hub.countFor(id);
 
+    // Every instance must hear of the deletion, or its streams of this user outlive the
+    // account. So the notice goes first: when it cannot be written, the answer is 503 and
+    // nothing is deleted. A stream that opens between the notice and the deletion is ended
+    // by the hub's memory of recent deletions (see open-stream.ts).
+    await context.bus?.announceUserDeleted(id);
     await store.deleteUser(id);
-    const streamsClosed = context.hub.closeUser(id, 'user_deleted');
+    context.hub.closeUser(id, 'user_deleted');
     request.log.info({ userId: id, streamsClosed }, 'user deleted');
-    // The account is gone whatever happens here: a retry would find no user to delete.
-    await bus?.announceUserDeleted(id).catch((error: unknown) => {
-      request.log.error({ userId: id, err: error }, 'user deletion not announced to instances');
-    });
 
     return { success: true, message: 'Account deleted', streamsClosed };
   });
