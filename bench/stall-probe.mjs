@@ -1,8 +1,8 @@
-// Watches for the machine itself standing still. A 1 ms timer that fires much later than due
-// means this process was not run; when the cores are mostly idle (the fixed-rate phases), that
-// is the machine (its hypervisor or kernel), not the code under test. Every stall of
-// STALL_MS or more is written to stdout as "<when it ended, ms since the epoch> <its length,
-// ms>". Plain JavaScript, so the probe is small and starts at once.
+// Watches for the machine itself standing still. Ticks of a 1 ms timer that come STALL_MS or
+// more apart mean this process was not run meanwhile; when the cores are mostly idle (the
+// fixed-rate phases), that is the machine (its hypervisor or kernel), not the code under test.
+// Each such gap is written to stdout as "<when it ended, ms since the epoch> <its length, ms>".
+// Plain JavaScript, so the probe is small and starts at once.
 const STALL_MS = 10;
 
 let last = performance.now();

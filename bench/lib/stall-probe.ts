@@ -21,9 +21,11 @@ interface Stall {
 export class StallProbe {
   readonly #child: ChildProcess;
   readonly #stalls: Stall[] = [];
+  #running = true;
 
   private constructor(child: ChildProcess) {
     this.#child = child;
+    child.once('exit', () => (this.#running = false));
     let pending = '';
     child.stdout?.setEncoding('utf8');
     child.stdout?.on('data', (text: string) => {
@@ -40,8 +42,12 @@ export class StallProbe {
     return new StallProbe(track(child));
   }
 
-  /** The longest stall overlapping the span from `from` to `to` (shared clock, ms); 0 if none. */
+  /**
+   * The longest stall overlapping the span from `from` to `to` (shared clock, ms): 0 if none,
+   * NaN once the probe has stopped, when stalls are no longer known.
+   */
   longestBetween(from: number, to: number): number {
+    if (!this.#running) return NaN;
     let longest = 0;
     for (const stall of this.#stalls) {
       const overlaps = stall.endedAt >= from && stall.endedAt - stall.ms <= to;

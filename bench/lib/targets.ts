@@ -8,8 +8,9 @@ const HEAP_KEPT_ALLOWED = 0.1;
 const RSS_KEPT_ALLOWED = 0.25;
 
 // A run during which the machine itself stood still this long (stall-probe.mjs) measured the
-// machine: at 1,000 emits/s, a 20 ms pause alone delays 2% of the emits past 5 ms.
-const MACHINE_STALL_LIMIT_MS = 20;
+// machine. At 1,000 emits/s, a pause of 30 ms holds up the 30 or so emits in flight across it:
+// 1% of a run's 3,000, enough by itself to set the p99.
+const MACHINE_STALL_LIMIT_MS = 30;
 
 function check(
   target: string,
@@ -42,7 +43,14 @@ function pacedNote(p99: number): string {
 function fixedRateCheck(pulseRuns: readonly RunRecord[]): TargetCheck {
   const target = 'fanout: p99 ≤ 5 ms at a fixed 1,000 emits/s';
   const runs = pulseRuns.filter((record) => record.scenario === 'fanout-fixed');
-  const stallOf = (run: RunRecord) => run.metrics.machineStallMs ?? 0;
+  const stallOf = (run: RunRecord) => run.metrics.machineStallMs ?? NaN;
+  const p99s = (chosen: readonly RunRecord[]) => chosen.map((run) => run.metrics.p99Ms ?? NaN);
+
+  // Without the probe's readings, every run counts, and the verdict says so.
+  if (runs.some((run) => Number.isNaN(stallOf(run)))) {
+    const note = '(the stall probe was not running: machine stalls not known)';
+    return check(target, median(p99s(runs)), (v) => v <= 5, ' ms', note);
+  }
   const steady = runs.filter((run) => stallOf(run) < MACHINE_STALL_LIMIT_MS);
   const longest = formatNumber(Math.max(0, ...runs.map(stallOf)));
 
@@ -56,13 +64,7 @@ function fixedRateCheck(pulseRuns: readonly RunRecord[]): TargetCheck {
       : `(median of the ${steady.length} of ${runs.length} runs in which the machine kept ` +
         `running; in the others it stood still for up to ${longest} ms)`;
 
-  return check(
-    target,
-    median(steady.map((run) => run.metrics.p99Ms ?? NaN)),
-    (v) => v <= 5,
-    ' ms',
-    note,
-  );
+  return check(target, median(p99s(steady)), (v) => v <= 5, ' ms', note);
 }
 
 function median(values: readonly number[]): number {
