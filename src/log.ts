@@ -63,6 +63,17 @@ const LOG_BATCH_BYTES = 4 * 1024;
 // appear within about this long.
 const LOG_FLUSH_INTERVAL_MS = 250;
 
+/**
+ * Gives up on the lines not written yet, so that the process can exit without them. On exit
+ * pino writes what is left synchronously, and on a stdout pipe that nobody reads that write
+ * never returns: the process would hang instead of exiting.
+ */
+export function dropUnwrittenLines(logger: Logger): void {
+  const destination = (logger as unknown as Record<symbol, unknown>)[pino.symbols.streamSym];
+  const destroy = (destination as { destroy?: unknown } | undefined)?.destroy;
+  if (typeof destroy === 'function') destroy.call(destination);
+}
+
 /** Creates the root logger: pino JSON on stdout (or the given destination). */
 export function createLogger(
   level: string,

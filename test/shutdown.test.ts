@@ -137,6 +137,83 @@ test('a request that reaches the closing server still gets SHUTTING_DOWN', async
   }
 });
 
+test('SIGTERM ends the process in time even when nobody reads its stdout', async () => {
+  const dataDir = await mkdtemp(join(tmpdir(), 'pulse-stdout-'));
+  const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'serve'], {
+    env: {
+      ...process.env,
+      PORT: '0',
+      DATA_DIR: dataDir,
+      DATABASE_URL: `sqlite:${join(dataDir, 'pulse.db')}`,
+      JWT_SECRET: TEST_JWT_SECRET,
+      SERVICE_TOKEN: TEST_SERVICE_TOKEN,
+      SHUTDOWN_TIMEOUT_MS: '3000',
+      LOG_LEVEL: 'info',
+    },
+  });
+  let output = '';
+  child.stdout.on('data', (chunk) => (output += chunk));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+
+  try {
+    const url = await listeningUrl(() => output);
+    // From here on stdout is not read: once the pipe is full, every write to it waits.
+    child.stdout.pause();
+    // Each refusal logs a line: together, far more than a pipe holds.
+    for (let round = 0; round < 100; round += 1) {
+      await Promise.all(
+        Array.from({ length: 20 }, () => call(`${url}/api/auth/me`, { token: 'not-a-token' })),
+      );
+    }
+
+    const signalledAt = Date.now();
+    child.kill('SIGTERM');
+    const code = await Promise.race([exited, pause(8000).then(() => 'still running')]);
+
+    assert.notEqual(code, 'still running', 'the process hung on its stdout');
+    assert.ok(Date.now() - signalledAt < 5000, `exited after ${Date.now() - signalledAt} ms`);
+  } finally {
+    if (child.exitCode === null) child.kill('SIGKILL');
+    await rm(dataDir, { recursive: true, force: true });
+  }
+});
+
+test('SIGHUP (a closed terminal) shuts down as SIGTERM does, its last lines written', async () => {
+  const dataDir = await mkdtemp(join(tmpdir(), 'pulse-hangup-'));
+  const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'serve'], {
+    env: {
+      ...process.env,
+      PORT: '0',
+      DATA_DIR: dataDir,
+      DATABASE_URL: `sqlite:${join(dataDir, 'pulse.db')}`,
+      JWT_SECRET: TEST_JWT_SECRET,
+      SERVICE_TOKEN: TEST_SERVICE_TOKEN,
+      LOG_LEVEL: 'info',
+    },
+  });
+  let output = '';
+  child.stdout.on('data', (chunk) => (output += chunk));
+  const closed = new Promise<number | null>((resolve) => child.once('close', resolve));
+
+  try {
+    const url = await listeningUrl(() => output);
+    // Logged just before the signal: these lines are still waiting for their batch.
+    for (let index = 0; index < 3; index += 1) {
+      await call(`${url}/api/auth/me`, { token: 'not-a-token' });
+    }
+    child.kill('SIGHUP');
+
+    assert.equal(await closed, 0);
+    assert.equal(output.split('\n').filter((line) => line.includes('request rejected')).length, 3);
+    assert.match(output, /"signal":"SIGHUP","msg":"shutting down"/);
+  } finally {
+    if (child.exitCode === null) child.kill('SIGKILL');
+    await rm(dataDir, { recursive: true, force: true });
+  }
+});
+
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
 async function listeningUrl(read: () => string): Promise<string> {
   const deadline = Date.now() + 20_000;
   while (Date.now() < deadline) {

@@ -1,10 +1,10 @@
 import { startPulse, type Pulse } from '../app.js';
 import { ConfigError } from '../config.js';
 import type { ResolvedConfig } from '../http/context.js';
-import { createLogger, type Logger } from '../log.js';
+import { createLogger, dropUnwrittenLines, type Logger } from '../log.js';
 import { loadCommandConfig } from './environment.js';
 
-/** `pulse serve`: runs the service until SIGTERM or SIGINT. */
+/** `pulse serve`: runs the service until SIGTERM, SIGINT or SIGHUP. */
 export async function serve(): Promise<void> {
   const { config, file, generated } = loadCommandConfig();
   const logger = createLogger(config.logLevel);
@@ -38,6 +38,9 @@ export async function serve(): Promise<void> {
   };
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
+  // A closed terminal: by default it would end the process at once, with the lines still
+  // waiting for their batch.
+  process.once('SIGHUP', stop);
 }
 
 // The logger writes asynchronously: let the lines still on their way leave, in order, before
@@ -48,7 +51,10 @@ function exitAfterLogs(logger: Logger, code: number): void {
   const exit = () => process.exit(code);
   // Should the loop empty before either fires, the process still ends with this code.
   process.exitCode = code;
-  setTimeout(exit, LOG_FLUSH_LIMIT_MS).unref();
+  setTimeout(() => {
+    dropUnwrittenLines(logger);
+    exit();
+  }, LOG_FLUSH_LIMIT_MS).unref();
   logger.flush(exit);
 }
 
