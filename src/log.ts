@@ -64,6 +64,22 @@ const LOG_BATCH_BYTES = 4 * 1024;
 const LOG_FLUSH_INTERVAL_MS = 250;
 
 /**
+ * Writes the lines waiting for their batch now, synchronously: before a fatal error goes to
+ * stderr, so that a reader of both streams sees what happened in the order it happened.
+ */
+export function writeWaitingLines(logger: Logger): void {
+  const destination = (logger as unknown as Record<symbol, unknown>)[pino.symbols.streamSym];
+  const flushSync = (destination as { flushSync?: unknown } | undefined)?.flushSync;
+  if (typeof flushSync !== 'function') return;
+
+  try {
+    flushSync.call(destination);
+  } catch {
+    // A write already in flight, or a stdout gone: the lines leave with it or not at all.
+  }
+}
+
+/**
  * Gives up on the lines not written yet, so that the process can exit without them. On exit
  * pino writes what is left synchronously, and on a stdout pipe that nobody reads that write
  * never returns: the process would hang instead of exiting.

@@ -1,7 +1,7 @@
 import { startPulse, type Pulse } from '../app.js';
 import { ConfigError } from '../config.js';
 import type { ResolvedConfig } from '../http/context.js';
-import { createLogger, dropUnwrittenLines, type Logger } from '../log.js';
+import { createLogger, dropUnwrittenLines, writeWaitingLines, type Logger } from '../log.js';
 import { loadCommandConfig } from './environment.js';
 
 /** `pulse serve`: runs the service until SIGTERM, SIGINT or SIGHUP. */
@@ -63,6 +63,8 @@ async function listen(config: ResolvedConfig, logger: Logger): Promise<Pulse> {
   try {
     return await startPulse({ config, logger });
   } catch (error) {
+    // The error is printed to stderr next; the lines logged before it go out first.
+    writeWaitingLines(logger);
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE' || code === 'EACCES') {
       throw new ConfigError('PORT', `cannot listen on port ${config.port} (${code})`);
