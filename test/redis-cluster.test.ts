@@ -108,7 +108,7 @@ describe('three Pulse instances on one Redis', { timeout: 180_000 }, () => {
     }
   });
 
-  test("ends a deleted user's streams on every instance, not only the one that deleted", async () => {
+  test("ends a deleted user's streams on every instance, not only its own", async () => {
     const user = await registerUser(a.url);
     const onA = await tab(a.url, user);
     const onB = await tab(b.url, user);

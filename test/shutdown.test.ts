@@ -22,28 +22,15 @@ const STREAMS = 100;
 const SHUTDOWN_TIMEOUT_MS = 4000;
 
 test('SIGTERM with 100 open streams drains them with retry hints and exits in time', async () => {
-  const dataDir = await mkdtemp(join(tmpdir(), 'pulse-shutdown-'));
-  const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'serve'], {
-    env: {
-      ...process.env,
-      PORT: '0',
-      DATA_DIR: dataDir,
-      DATABASE_URL: `sqlite:${join(dataDir, 'pulse.db')}`,
-      JWT_SECRET: TEST_JWT_SECRET,
-      SERVICE_TOKEN: TEST_SERVICE_TOKEN,
-      SHUTDOWN_TIMEOUT_MS: String(SHUTDOWN_TIMEOUT_MS),
-      MAX_STREAMS_PER_USER: '0',
-    },
+  const serve = await spawnServe({
+    SHUTDOWN_TIMEOUT_MS: String(SHUTDOWN_TIMEOUT_MS),
+    MAX_STREAMS_PER_USER: '0',
   });
-  let output = '';
-  child.stdout.on('data', (chunk) => (output += chunk));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-  // 'close' comes once stdout has been read to its end, after 'exit'.
-  const closed = new Promise((resolve) => child.once('close', resolve));
+  const { child, exited, closed } = serve;
   const streams: RawStream[] = [];
 
   try {
-    const url = await listeningUrl(() => output);
+    const url = await listeningUrl(serve.output);
     const user = await registerUser(url);
     for (let index = 0; index < STREAMS; index += 1) {
       streams.push(await openRawStream(`${url}/api/events/stream`, user));
@@ -81,14 +68,13 @@ test('SIGTERM with 100 open streams drains them with retry hints and exits in ti
 
     // Log lines leave in batches; those still waiting when the process exits leave then.
     await closed;
-    const lines = output.split('\n');
+    const lines = serve.output().split('\n');
     const count = (message: string) => lines.filter((line) => line.includes(message)).length;
     assert.equal(count('"msg":"stream opened"'), STREAMS);
     assert.equal(count('"msg":"stream closed"'), STREAMS);
   } finally {
     for (const stream of streams) stream.close();
-    if (child.exitCode === null) child.kill('SIGKILL');
-    await rm(dataDir, { recursive: true, force: true });
+    await serve.cleanUp();
   }
 });
 
@@ -138,25 +124,11 @@ test('a request that reaches the closing server still gets SHUTTING_DOWN', async
 });
 
 test('SIGTERM ends the process in time even when nobody reads its stdout', async () => {
-  const dataDir = await mkdtemp(join(tmpdir(), 'pulse-stdout-'));
-  const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'serve'], {
-    env: {
-      ...process.env,
-      PORT: '0',
-      DATA_DIR: dataDir,
-      DATABASE_URL: `sqlite:${join(dataDir, 'pulse.db')}`,
-      JWT_SECRET: TEST_JWT_SECRET,
-      SERVICE_TOKEN: TEST_SERVICE_TOKEN,
-      SHUTDOWN_TIMEOUT_MS: '3000',
-      LOG_LEVEL: 'info',
-    },
-  });
-  let output = '';
-  child.stdout.on('data', (chunk) => (output += chunk));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  const serve = await spawnServe({ SHUTDOWN_TIMEOUT_MS: '3000', LOG_LEVEL: 'info' });
+  const { child, exited } = serve;
 
   try {
-    const url = await listeningUrl(() => output);
+    const url = await listeningUrl(serve.output);
     // From here on stdout is not read: once the pipe is full, every write to it waits.
     child.stdout.pause();
     // Each refusal logs a line: together, far more than a pipe holds.
@@ -173,13 +145,35 @@ test('SIGTERM ends the process in time even when nobody reads its stdout', async
     assert.notEqual(code, 'still running', 'the process hung on its stdout');
     assert.ok(Date.now() - signalledAt < 5000, `exited after ${Date.now() - signalledAt} ms`);
   } finally {
-    if (child.exitCode === null) child.kill('SIGKILL');
-    await rm(dataDir, { recursive: true, force: true });
+    await serve.cleanUp();
   }
 });
 
 test('SIGHUP (a closed terminal) shuts down as SIGTERM does, its last lines written', async () => {
-  const dataDir = await mkdtemp(join(tmpdir(), 'pulse-hangup-'));
+  const serve = await spawnServe({ LOG_LEVEL: 'info' });
+
+  try {
+    const url = await listeningUrl(serve.output);
+    // Logged just before the signal: these lines are still waiting for their batch.
+    for (let index = 0; index < 3; index += 1) {
+      await call(`${url}/api/auth/me`, { token: 'not-a-token' });
+    }
+    serve.child.kill('SIGHUP');
+
+    assert.equal(await serve.closed, 0);
+    const output = serve.output();
+    assert.equal(output.split('\n').filter((line) => line.includes('request rejected')).length, 3);
+    assert.match(output, /"signal":"SIGHUP","msg":"shutting down"/);
+  } finally {
+    await serve.cleanUp();
+  }
+});
+
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** `pulse serve` in a child process, on a fresh data folder, with what it writes kept. */
+async function spawnServe(env: Record<string, string>) {
+  const dataDir = await mkdtemp(join(tmpdir(), 'pulse-serve-'));
   const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'serve'], {
     env: {
       ...process.env,
@@ -188,31 +182,24 @@ test('SIGHUP (a closed terminal) shuts down as SIGTERM does, its last lines writ
       DATABASE_URL: `sqlite:${join(dataDir, 'pulse.db')}`,
       JWT_SECRET: TEST_JWT_SECRET,
       SERVICE_TOKEN: TEST_SERVICE_TOKEN,
-      LOG_LEVEL: 'info',
+      ...env,
     },
   });
   let output = '';
   child.stdout.on('data', (chunk) => (output += chunk));
-  const closed = new Promise<number | null>((resolve) => child.once('close', resolve));
 
-  try {
-    const url = await listeningUrl(() => output);
-    // Logged just before the signal: these lines are still waiting for their batch.
-    for (let index = 0; index < 3; index += 1) {
-      await call(`${url}/api/auth/me`, { token: 'not-a-token' });
-    }
-    child.kill('SIGHUP');
-
-    assert.equal(await closed, 0);
-    assert.equal(output.split('\n').filter((line) => line.includes('request rejected')).length, 3);
-    assert.match(output, /"signal":"SIGHUP","msg":"shutting down"/);
-  } finally {
-    if (child.exitCode === null) child.kill('SIGKILL');
-    await rm(dataDir, { recursive: true, force: true });
-  }
-});
-
-const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+  return {
+    child,
+    output: () => output,
+    exited: new Promise<number | null>((resolve) => child.once('exit', resolve)),
+    // 'close' comes once stdout has been read to its end, after 'exit'.
+    closed: new Promise<number | null>((resolve) => child.once('close', resolve)),
+    async cleanUp() {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
 
 async function listeningUrl(read: () => string): Promise<string> {
   const deadline = Date.now() + 20_000;
