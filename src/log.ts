@@ -82,7 +82,8 @@ export function writeWaitingLines(logger: Logger): void {
 /**
  * Gives up on the lines not written yet, so that the process can exit without them. On exit
  * pino writes what is left synchronously, and on a stdout pipe that nobody reads that write
- * never returns: the process would hang instead of exiting.
+ * never returns. A write already under way in the thread pool cannot be taken back: on a
+ * blocking pipe (a FIFO) it still holds the exit until the reader goes.
  */
 export function dropUnwrittenLines(logger: Logger): void {
   const destination = (logger as unknown as Record<symbol, unknown>)[pino.symbols.streamSym];

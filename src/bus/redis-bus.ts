@@ -27,6 +27,11 @@ const READ_BATCH = 1000;
 const RETRY_DELAY_MS = 250;
 const COMMAND_TIMEOUT_MS = READ_BLOCK_MS + 3000;
 const DEFAULT_STREAM_LENGTH = 100_000;
+// A deletion notice that Redis did not take is sent again this often, for this long.
+const NOTICE_RETRY_MS = 1000;
+const NOTICE_GIVE_UP_MS = 10 * 60_000;
+// Notices waiting to be sent again; past this, the oldest is given up (and logged).
+const MAX_UNSENT_NOTICES = 10_000;
 
 type StartCommand = (keys: string[], now: number) => Promise<string>;
 
@@ -60,6 +65,10 @@ export class RedisBus implements RemoteBus {
   readonly #options: RedisBusOptions;
   #listener: (event: BusEvent) => void = () => undefined;
   #userDeletedListener: (userId: string) => void = () => undefined;
+  /** Deletion notices not yet taken by Redis: user id → when the first attempt was made. */
+  readonly #unsentNotices = new Map<string, number>();
+  #sendingNotices = false;
+  #noticeRetry: NodeJS.Timeout | undefined;
   #cursor = '$';
   #position = 0;
   #closed = false;
@@ -108,16 +117,16 @@ export class RedisBus implements RemoteBus {
   }
 
   // The notice travels in the global stream with the events, not on a pub/sub channel: an
-  // instance that was cut off from Redis still reads it when it catches up.
-  async announceUserDeleted(userId: string): Promise<void> {
-    if (!this.ready()) throw new BusUnavailableError();
-    const streamLength = String(this.#options.streamLength ?? DEFAULT_STREAM_LENGTH);
-
-    try {
-      await this.commands.xadd(redisKeys.events, 'MAXLEN', '~', streamLength, '*', 'd', userId);
-    } catch (error) {
-      throw this.#commandFailed(error);
+  // instance that was cut off from Redis still reads it when it catches up. A notice sent
+  // twice does no harm, so one whose answer was lost is simply sent again.
+  announceUserDeleted(userId: string): void {
+    if (!this.#unsentNotices.has(userId)) this.#unsentNotices.set(userId, Date.now());
+    for (const [oldest] of this.#unsentNotices) {
+      if (this.#unsentNotices.size <= MAX_UNSENT_NOTICES) break;
+      this.#giveUpNotice(oldest);
     }
+
+    void this.#sendNotices();
   }
 
   position(): number {
@@ -169,6 +178,11 @@ export class RedisBus implements RemoteBus {
 
   async close(): Promise<void> {
     this.#closed = true;
+    clearTimeout(this.#noticeRetry);
+    if (this.#unsentNotices.size > 0) {
+      const users = this.#unsentNotices.size;
+      this.#options.logger.error({ users }, 'deletion notices not sent before shutdown');
+    }
     this.#reader.disconnect();
     await this.#reading;
     await this.commands.quit().catch(() => this.commands.disconnect());
@@ -234,6 +248,43 @@ export class RedisBus implements RemoteBus {
         json: fieldOf(fields, 'j') ?? '{}',
       });
     }
+  }
+
+  // One at a time, oldest first; on a failure the rest wait for the next attempt.
+  async #sendNotices(): Promise<void> {
+    if (this.#sendingNotices || this.#closed) return;
+    this.#sendingNotices = true;
+    const streamLength = String(this.#options.streamLength ?? DEFAULT_STREAM_LENGTH);
+
+    try {
+      for (const [userId, since] of this.#unsentNotices) {
+        try {
+          if (!this.ready()) throw new BusUnavailableError();
+          await this.commands.xadd(redisKeys.events, 'MAXLEN', '~', streamLength, '*', 'd', userId);
+          this.#unsentNotices.delete(userId);
+        } catch (error) {
+          this.#commandFailed(error);
+          if (Date.now() - since >= NOTICE_GIVE_UP_MS) this.#giveUpNotice(userId);
+          break;
+        }
+      }
+    } finally {
+      this.#sendingNotices = false;
+    }
+
+    if (this.#unsentNotices.size > 0 && !this.#closed && !this.#noticeRetry) {
+      this.#noticeRetry = setTimeout(() => {
+        this.#noticeRetry = undefined;
+        void this.#sendNotices();
+      }, NOTICE_RETRY_MS);
+      this.#noticeRetry.unref();
+    }
+  }
+
+  // The other instances keep this user's streams until their tokens expire.
+  #giveUpNotice(userId: string): void {
+    this.#unsentNotices.delete(userId);
+    this.#options.logger.error({ userId }, 'deletion notice given up');
   }
 
   // Replies come back in order: one that never came would be taken by the next command. The

@@ -35,9 +35,10 @@ export interface RemoteBus {
   onEvent(listener: (event: BusEvent) => void): void;
   /**
    * Tells every instance, this one included, that a user was deleted, so that each ends the
-   * user's streams; throws BusUnavailableError when the bus is down.
+   * user's streams. Call it once the deletion is committed: the notice is sent in the
+   * background, and sent again until the bus takes it.
    */
-  announceUserDeleted(userId: string): Promise<void>;
+  announceUserDeleted(userId: string): void;
   /** Sets who hears of users deleted on any instance. Called once. */
   onUserDeleted(listener: (userId: string) => void): void;
   /** The newest id this instance has handed to its listener: later ones are still to come. */

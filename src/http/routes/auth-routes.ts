@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { hashPassword, verifyAgainstDecoy, verifyPassword } from '../../auth/passwords.js';
+import { BusUnavailableError } from '../../bus/remote-bus.js';
 import { PulseError } from '../../errors.js';
 import { toPublicUser } from '../../store/user-store.js';
 import { currentUser, requireUser } from '../authenticate.js';
@@ -90,17 +91,17 @@ export async function authRoutes(app: FastifyInstance, context: AppContext): Pro
 
   app.delete('/api/auth/me', { onRequest: signedIn, schema: deleteDoc }, async (request) => {
     const { id } = currentUser(request);
-    // Counted first: this instance's own notice may end them before the hub is asked below.
-    const streamsClosed = context.hub.countFor(id);
+    const { bus } = context;
+    // Other instances hear of the deletion through the bus: with the bus down, their streams
+    // of this user would outlive the account. Refused before anything changes.
+    if (bus && !bus.ready()) throw new BusUnavailableError();
 
-    // Every instance must hear of the deletion, or its streams of this user outlive the
-    // account. So the notice goes first: when it cannot be written, the answer is 503 and
-    // nothing is deleted. A stream that opens between the notice and the deletion is ended
-    // by the hub's memory of recent deletions (see open-stream.ts).
-    await context.bus?.announceUserDeleted(id);
     await store.deleteUser(id);
-    context.hub.closeUser(id, 'user_deleted');
+    const streamsClosed = context.hub.closeUser(id, 'user_deleted');
     request.log.info({ userId: id, streamsClosed }, 'user deleted');
+    // Only once the deletion is committed: a notice must never end the streams of an account
+    // that still exists. It is sent again until Redis takes it.
+    bus?.announceUserDeleted(id);
 
     return { success: true, message: 'Account deleted', streamsClosed };
   });
