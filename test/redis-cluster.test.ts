@@ -149,6 +149,29 @@ describe('three Pulse instances on one Redis', { timeout: 180_000 }, () => {
     }
   });
 
+  test('names the users whose deletion notices may not have gone out, at shutdown', async () => {
+    const leaving = await startTestServer(clusterEnv(), { dataDir });
+    const user = await registerUser(leaving.url);
+    const commands = (leaving.pulse.context.bus as RedisBus).commands;
+    commands.xadd = (async () => {
+      throw new Error('Connection lost');
+    }) as typeof commands.xadd;
+
+    const deleted = await call(`${leaving.url}/api/auth/me`, {
+      method: 'DELETE',
+      token: user.token,
+    });
+    await leaving.stop();
+
+    assert.equal(deleted.status, 200);
+    const line = leaving.logLines
+      .map((entry) => JSON.parse(entry))
+      .find((entry) => entry.msg === 'deletion notices perhaps not sent');
+    assert.ok(line, 'the unsent notice is logged');
+    assert.equal(line.level, 50);
+    assert.deepEqual(line.userIds, [user.id]);
+  });
+
   test('opens a stream on instance B with a ticket issued by instance A, once', async () => {
     const user = await registerUser(a.url);
     const issued = await call(`${a.url}/api/events/ticket`, { token: user.token, body: {} });

@@ -71,6 +71,7 @@ export async function openBackplane(
     },
     start: () => cluster.start(),
     close: async () => {
+      bus.stopNotices();
       await cluster.stop();
       await bus.close();
     },

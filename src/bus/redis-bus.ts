@@ -32,6 +32,8 @@ const NOTICE_RETRY_MS = 1000;
 const NOTICE_GIVE_UP_MS = 10 * 60_000;
 // Notices waiting to be sent again; past this, the oldest is given up (and logged).
 const MAX_UNSENT_NOTICES = 10_000;
+// User ids named in the log line of the notices left at shutdown.
+const MAX_USERS_LOGGED = 100;
 
 type StartCommand = (keys: string[], now: number) => Promise<string>;
 
@@ -68,6 +70,7 @@ export class RedisBus implements RemoteBus {
   /** Deletion notices not yet taken by Redis: user id → when the first attempt was made. */
   readonly #unsentNotices = new Map<string, number>();
   #sendingNotices = false;
+  #noticesStopped = false;
   #noticeRetry: NodeJS.Timeout | undefined;
   #cursor = '$';
   #position = 0;
@@ -176,13 +179,25 @@ export class RedisBus implements RemoteBus {
     await this.commands.ping();
   }
 
-  async close(): Promise<void> {
-    this.#closed = true;
+  /**
+   * Stops sending deletion notices, and logs those not known to have reached Redis: their
+   * users' streams on other instances may outlive the accounts. The first step of a
+   * shutdown, before anything that may wait on an unanswering Redis.
+   */
+  stopNotices(): void {
+    this.#noticesStopped = true;
     clearTimeout(this.#noticeRetry);
-    if (this.#unsentNotices.size > 0) {
-      const users = this.#unsentNotices.size;
-      this.#options.logger.error({ users }, 'deletion notices not sent before shutdown');
-    }
+    if (this.#unsentNotices.size === 0) return;
+
+    const userIds = [...this.#unsentNotices.keys()].slice(0, MAX_USERS_LOGGED);
+    const count = this.#unsentNotices.size;
+    this.#unsentNotices.clear();
+    this.#options.logger.error({ count, userIds }, 'deletion notices perhaps not sent');
+  }
+
+  async close(): Promise<void> {
+    this.stopNotices();
+    this.#closed = true;
     this.#reader.disconnect();
     await this.#reading;
     await this.commands.quit().catch(() => this.commands.disconnect());
@@ -252,7 +267,7 @@ export class RedisBus implements RemoteBus {
 
   // One at a time, oldest first; on a failure the rest wait for the next attempt.
   async #sendNotices(): Promise<void> {
-    if (this.#sendingNotices || this.#closed) return;
+    if (this.#sendingNotices || this.#noticesStopped) return;
     this.#sendingNotices = true;
     const streamLength = String(this.#options.streamLength ?? DEFAULT_STREAM_LENGTH);
 
@@ -272,7 +287,7 @@ export class RedisBus implements RemoteBus {
       this.#sendingNotices = false;
     }
 
-    if (this.#unsentNotices.size > 0 && !this.#closed && !this.#noticeRetry) {
+    if (this.#unsentNotices.size > 0 && !this.#noticesStopped && !this.#noticeRetry) {
       this.#noticeRetry = setTimeout(() => {
         this.#noticeRetry = undefined;
         void this.#sendNotices();
