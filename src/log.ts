@@ -68,12 +68,8 @@ const LOG_FLUSH_INTERVAL_MS = 250;
  * stderr, so that a reader of both streams sees what happened in the order it happened.
  */
 export function writeWaitingLines(logger: Logger): void {
-  const destination = (logger as unknown as Record<symbol, unknown>)[pino.symbols.streamSym];
-  const flushSync = (destination as { flushSync?: unknown } | undefined)?.flushSync;
-  if (typeof flushSync !== 'function') return;
-
   try {
-    flushSync.call(destination);
+    callDestination(logger, 'flushSync');
   } catch {
     // A write already in flight, or a stdout gone: the lines leave with it or not at all.
   }
@@ -86,9 +82,14 @@ export function writeWaitingLines(logger: Logger): void {
  * blocking pipe (a FIFO) it still holds the exit until the reader goes.
  */
 export function dropUnwrittenLines(logger: Logger): void {
+  callDestination(logger, 'destroy');
+}
+
+// The stdout destination (sonic-boom) has both methods; a destination given by a test may not.
+function callDestination(logger: Logger, method: 'flushSync' | 'destroy'): void {
   const destination = (logger as unknown as Record<symbol, unknown>)[pino.symbols.streamSym];
-  const destroy = (destination as { destroy?: unknown } | undefined)?.destroy;
-  if (typeof destroy === 'function') destroy.call(destination);
+  const call = (destination as Record<string, unknown> | undefined)?.[method];
+  if (typeof call === 'function') call.call(destination);
 }
 
 /** Creates the root logger: pino JSON on stdout (or the given destination). */
